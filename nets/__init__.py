@@ -1,0 +1,10 @@
+"""ResNet graph builders in the TF-Slim tradition.
+
+    from nets import resnet_v2
+    logits, end_points = resnet_v2.resnet_v2_50(images, num_classes=1001)
+
+Importing `nets` installs the tf-slim compatibility fix (see
+`resnet_utils.compat`), so slim layers work on current TensorFlow.
+"""
+
+import resnet_utils as _resnet_utils  # noqa: F401  (installs the fix)

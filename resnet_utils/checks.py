@@ -1,0 +1,79 @@
+"""Argument checks shared by the network builders.
+
+Every check runs before the builder creates a single op or variable, so a bad
+call leaves the user's graph untouched, and every message names the argument
+and what it accepts.
+"""
+
+import numbers
+
+import tensorflow.compat.v1 as tf
+
+
+def require_graph_mode(builder_name):
+  """Raises a RuntimeError when called while TensorFlow executes eagerly."""
+  if tf.executing_eagerly():
+    raise RuntimeError(
+        '%s builds a TF1-style graph and cannot run eagerly (TensorFlow 2 '
+        'executes eagerly by default). Build it inside a graph, e.g.\n'
+        '    with tf.Graph().as_default():\n'
+        '        images = tf.compat.v1.placeholder(tf.float32, '
+        '[None, 224, 224, 3])\n'
+        '        logits, end_points = %s(images, num_classes=1000)\n'
+        'or call tf.compat.v1.disable_eager_execution() at program start.'
+        % (builder_name, builder_name))
+
+
+def check_image_batch(inputs, builder_name):
+  """Checks that `inputs` is a rank-4 [batch, height, width, channels] tensor."""
+  rank = inputs.get_shape().ndims
+  if rank is not None and rank != 4:
+    raise ValueError(
+        '%s: inputs must be a rank-4 tensor [batch, height, width, channels]; '
+        'got rank %d with shape %s.' % (builder_name, rank, inputs.get_shape()))
+
+
+def check_num_classes(num_classes, builder_name):
+  """num_classes is None (features only) or a positive integer."""
+  if num_classes is None:
+    return
+  if (isinstance(num_classes, bool) or
+      not isinstance(num_classes, numbers.Integral) or num_classes <= 0):
+    raise ValueError(
+        '%s: num_classes must be None (return features, no logits layer) or a '
+        'positive integer; got %r.' % (builder_name, num_classes))
+
+
+def root_relative_output_stride(output_stride, root_stride, reachable,
+                                builder_name):
+  """Converts an image-level output_stride into the block stack's own.
+
+  The root block downsamples by `root_stride` before any residual unit runs,
+  so the block stack must deliver `output_stride / root_stride`.
+
+  Args:
+    output_stride: None or the requested image-to-feature resolution ratio.
+    root_stride: downsampling of the root block (1 without a root block).
+    reachable: output strides the block stack itself can produce.
+    builder_name: used in error messages.
+
+  Returns:
+    None or the integer output stride for `stack_blocks_dense`.
+
+  Raises:
+    ValueError: naming the accepted values when `output_stride` is not one.
+  """
+  if output_stride is None:
+    return None
+  accepted = [root_stride * r for r in reachable]
+  valid = (not isinstance(output_stride, bool) and
+           isinstance(output_stride, numbers.Number) and
+           output_stride == int(output_stride) and
+           int(output_stride) in accepted)
+  if not valid:
+    root_note = (' (a multiple of %d, the root block\'s stride)' % root_stride
+                 if root_stride > 1 else '')
+    raise ValueError(
+        '%s: output_stride must be None (nominal stride) or one of %s%s; '
+        'got %r.' % (builder_name, accepted, root_note, output_stride))
+  return int(output_stride) // root_stride
