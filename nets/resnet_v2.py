@@ -12,51 +12,41 @@ graph built here:
   normalized; a final `postnorm` batch norm + ReLU does that before pooling.
 
 Stride placement. The published models downsample in the *last* unit of
-blocks 1 to 3 (block 4 has stride 1), at the 3x3 convolution of the
-bottleneck. Together with the root (7x7/2 conv, 3x3/2 max pool) that gives a
-nominal output stride of 4 * 2 * 2 * 2 = 32: a 224x224 image becomes a 7x7
-map. Putting the stride at the end of a block rather than its start means
-each block's end point is already at the next block's resolution, and it is
-what the published checkpoints were trained with.
+blocks 1 to 3 (block 4 has stride 1), at the unit's last spatial (3x3)
+convolution. Together with the root (7x7/2 conv, 3x3/2 max pool) that gives
+a nominal output stride of 4 * 2 * 2 * 2 = 32: a 224x224 image becomes a 7x7
+map. With the stride at the end of a block, each block's end point is
+already at the next block's resolution; and with the stride on the unit's
+last spatial convolution, nothing after it inside the unit looks at
+neighbouring pixels, which is what lets `output_stride` swap the stride for an
+atrous rate without changing the result (see `resnet_utils.plan_strides`).
 
 Dense prediction. With `global_pool=False` and `output_stride=16` (or 8) the
-units past that stride run with stride 1 and atrous convolution instead (see
-`resnet_utils.plan_strides`), computing the same features more densely. For
-aligned corners feed sizes of the form k * output_stride + 1, e.g. 321x321,
-which give ((321 - 1) / 16 + 1) = 21x21 maps.
+units past that stride run with stride 1 and atrous convolution instead,
+computing the same features more densely. For aligned corners feed sizes of
+the form k * output_stride + 1, e.g. 321x321, which give
+((321 - 1) / 16 + 1) = 21x21 maps.
 
 Variable names, end point keys and numerics match the slim `resnet_v2`
 module, so the published `resnet_v2_{50,101,152,200}` checkpoints restore
 with `tf.compat.v1.train.Saver` as they are.
 """
 
+import functools
+
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 import resnet_utils
-from resnet_utils import checks
+from resnet_utils import network
+from resnet_utils import roots
 
 resnet_arg_scope = resnet_utils.resnet_arg_scope
-
-# Downsampling applied by the root block: 7x7/2 convolution, 3x3/2 pool.
-ROOT_STRIDE = 4
-
-# Units per block for each published depth.
-UNITS_PER_BLOCK = {
-    50: (3, 4, 6, 3),
-    101: (3, 4, 23, 3),
-    152: (3, 8, 36, 3),
-    200: (3, 24, 36, 3),
-}
-
-# Bottleneck depths of blocks 1-4; a unit's output has 4x as many channels.
-BASE_DEPTHS = (64, 128, 256, 512)
-BLOCK_STRIDES = (2, 2, 2, 1)
 
 
 @slim.add_arg_scope
 def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
-               outputs_collections=None, scope=None):
+               outputs_collections=None, scope=None, unit_rate=1):
   """One pre-activation bottleneck unit: BN-ReLU, 1x1, 3x3, 1x1, add.
 
   The unit's input is normalized once (`preact`) and that normalized tensor
@@ -75,6 +65,7 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
     rate: atrous rate of the 3x3 convolution.
     outputs_collections: collection receiving the unit output (its end point).
     scope: variable scope; 'bottleneck_v2' by default.
+    unit_rate: extra rate multiplier of this unit (multi-grid).
 
   Returns:
     The unit's output tensor.
@@ -82,29 +73,70 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
   with tf.variable_scope(scope, 'bottleneck_v2', [inputs]) as sc:
     depth_in = slim.utils.last_dimension(inputs.get_shape(), min_rank=4)
     preact = slim.batch_norm(inputs, activation_fn=tf.nn.relu, scope='preact')
-    if depth == depth_in:
-      shortcut = resnet_utils.subsample(inputs, stride, 'shortcut')
-    else:
-      shortcut = slim.conv2d(preact, depth, [1, 1], stride=stride,
-                             normalizer_fn=None, activation_fn=None,
-                             scope='shortcut')
+    shortcut = _shortcut(inputs, preact, depth, depth_in, stride)
     residual = slim.conv2d(preact, depth_bottleneck, [1, 1], stride=1,
                            scope='conv1')
     residual = resnet_utils.conv2d_same(residual, depth_bottleneck, 3, stride,
-                                        rate=rate, scope='conv2')
+                                        rate=rate * unit_rate, scope='conv2')
     residual = slim.conv2d(residual, depth, [1, 1], stride=1,
                            normalizer_fn=None, activation_fn=None,
                            scope='conv3')
-    output = shortcut + residual
     return slim.utils.collect_named_outputs(outputs_collections, sc.name,
-                                            output)
+                                            shortcut + residual)
 
 
-def _root_block(net):
-  """7x7/2 convolution with biases (no norm, no ReLU), then 3x3/2 max pool."""
-  with slim.arg_scope([slim.conv2d], activation_fn=None, normalizer_fn=None):
-    net = resnet_utils.conv2d_same(net, 64, 7, stride=2, scope='conv1')
-  return slim.max_pool2d(net, [3, 3], stride=2, scope='pool1')
+@slim.add_arg_scope
+def basic_block(inputs, depth, stride, rate=1, outputs_collections=None,
+                scope=None, unit_rate=1):
+  """One pre-activation basic unit: BN-ReLU, 3x3, BN-ReLU, 3x3, add.
+
+  The two-convolution unit of ResNet-18/34 and the CIFAR nets, arranged as
+  `bottleneck` is: one `preact` shared by the branch and a projection
+  shortcut, and a bare last convolution with biases. The stride sits on the
+  *second* 3x3 convolution, the unit's last spatial one, so that replacing it
+  by an atrous rate (for `output_stride`) leaves the output unchanged; the
+  parameter count is the same as with the stride on the first.
+
+  Args:
+    inputs: 4-D NHWC tensor.
+    depth: output channels (also of the inner convolution).
+    stride: downsampling of this unit.
+    rate: atrous rate of both 3x3 convolutions.
+    outputs_collections: collection receiving the unit output.
+    scope: variable scope; 'basic_block_v2' by default.
+    unit_rate: extra rate multiplier of this unit (multi-grid).
+
+  Returns:
+    The unit's output tensor.
+  """
+  with tf.variable_scope(scope, 'basic_block_v2', [inputs]) as sc:
+    depth_in = slim.utils.last_dimension(inputs.get_shape(), min_rank=4)
+    preact = slim.batch_norm(inputs, activation_fn=tf.nn.relu, scope='preact')
+    shortcut = _shortcut(inputs, preact, depth, depth_in, stride)
+    residual = resnet_utils.conv2d_same(preact, depth, 3, 1,
+                                        rate=rate * unit_rate, scope='conv1')
+    with slim.arg_scope([slim.conv2d], normalizer_fn=None, activation_fn=None):
+      residual = resnet_utils.conv2d_same(residual, depth, 3, stride,
+                                          rate=rate * unit_rate,
+                                          scope='conv2')
+    return slim.utils.collect_named_outputs(outputs_collections, sc.name,
+                                            shortcut + residual)
+
+
+def _shortcut(inputs, preact, depth, depth_in, stride):
+  """Identity (subsampled) when the depth is kept, else a 1x1 projection.
+
+  The projection reads the pre-activated tensor and has biases but no norm:
+  its output is summed with the branch and normalized by the next unit.
+  """
+  if depth == depth_in:
+    return resnet_utils.subsample(inputs, stride, 'shortcut')
+  return slim.conv2d(preact, depth, [1, 1], stride=stride, normalizer_fn=None,
+                     activation_fn=None, scope='shortcut')
+
+
+def _postnorm(net):
+  return slim.batch_norm(net, activation_fn=tf.nn.relu, scope='postnorm')
 
 
 def resnet_v2(inputs,
@@ -116,7 +148,10 @@ def resnet_v2(inputs,
               include_root_block=True,
               spatial_squeeze=True,
               reuse=None,
-              scope=None):
+              scope=None,
+              *,
+              store_non_strided_activations=False,
+              root='standard'):
   """Builds a pre-activation ResNet from a list of blocks.
 
   Args:
@@ -134,17 +169,20 @@ def resnet_v2(inputs,
     output_stride: None for the nominal stride (32 for the standard blocks),
       or the wanted image-to-feature resolution ratio, a multiple of 4 when
       the root block is used (e.g. 8 or 16 for dense prediction).
-    include_root_block: build the 7x7 conv and max pool. Without it `inputs`
-      must already be the output of a convolution with no activation.
+    include_root_block: build the root block. Without it `inputs` must already
+      be the output of a convolution with no activation.
     spatial_squeeze: return logits as [batch, num_classes] rather than
       [batch, 1, 1, num_classes].
     reuse: reuse the variables of an earlier call with the same `scope`.
     scope: variable scope, 'resnet_v2' by default.
+    store_non_strided_activations: record each block's end point before its
+      last stride (see `resnet_utils.stack_blocks_dense`).
+    root: root block kind, 'standard', 'beta' or 'cifar' (`resnet_utils.roots`).
 
   Returns:
     net: logits when `num_classes` is given; otherwise the features after
       `postnorm` (and pooling if `global_pool`).
-    end_points: dict from end point name to tensor: the root conv, every unit
+    end_points: dict from end point name to tensor: the root convs, every unit
       and its convolutions, every block, and 'global_pool',
       '<scope>/logits', '<scope>/spatial_squeeze', 'predictions' as they apply.
 
@@ -153,34 +191,16 @@ def resnet_v2(inputs,
     ValueError: for inputs not of rank 4, a num_classes that is not a positive
       integer, or an output_stride the network cannot produce.
   """
-  name = 'resnet_v2'
-  checks.require_graph_mode(name)
-  checks.check_image_batch(inputs, name)
-  checks.check_num_classes(num_classes, name)
-  root_stride = ROOT_STRIDE if include_root_block else 1
-  stack_output_stride = checks.root_relative_output_stride(
-      output_stride, root_stride,
-      resnet_utils.reachable_output_strides(blocks), name)
-
-  with tf.variable_scope(scope, 'resnet_v2', [inputs], reuse=reuse) as sc:
-    end_points_collection = sc.original_name_scope + '_end_points'
-    with slim.arg_scope(
-        [slim.conv2d, bottleneck, resnet_utils.stack_blocks_dense],
-        outputs_collections=end_points_collection):
-      with slim.arg_scope([slim.batch_norm], is_training=is_training):
-        net = inputs
-        if include_root_block:
-          net = _root_block(net)
-        net = resnet_utils.stack_blocks_dense(net, blocks,
-                                              stack_output_stride)
-        net = slim.batch_norm(net, activation_fn=tf.nn.relu,
-                              scope='postnorm')
-        end_points = slim.utils.convert_collection_to_dict(
-            end_points_collection)
-        net = resnet_utils.classification_head(
-            net, end_points, num_classes, global_pool, spatial_squeeze,
-            sc.name)
-        return net, end_points
+  return network.build_resnet(
+      inputs, blocks, 'resnet_v2',
+      root_fn=functools.partial(roots.root_block, kind=root,
+                                preactivation=True),
+      root_stride=roots.root_stride(root), final_fn=_postnorm,
+      num_classes=num_classes, is_training=is_training,
+      global_pool=global_pool, output_stride=output_stride,
+      include_root_block=include_root_block, spatial_squeeze=spatial_squeeze,
+      store_non_strided_activations=store_non_strided_activations,
+      reuse=reuse, scope=scope)
 
 
 resnet_v2.default_image_size = 224
@@ -191,62 +211,60 @@ def resnet_v2_block(scope, base_depth, num_units, stride):
 
   Every unit outputs `4 * base_depth` channels through a `base_depth`-channel
   bottleneck. Only the last unit is strided (see the module docstring).
-
-  Args:
-    scope: block scope, e.g. 'block1'.
-    base_depth: bottleneck depth.
-    num_units: number of units, at least 1.
-    stride: stride of the last unit.
-
-  Returns:
-    A `resnet_utils.Block`.
   """
-  if num_units < 1:
-    raise ValueError('resnet_v2_block: num_units must be >= 1; got %r.'
-                     % (num_units,))
-  unit = {'depth': base_depth * 4, 'depth_bottleneck': base_depth}
-  args = [dict(unit, stride=1) for _ in range(num_units - 1)]
-  args.append(dict(unit, stride=stride))
-  return resnet_utils.Block(scope, bottleneck, args)
+  return resnet_utils.uniform_block(scope, bottleneck, {'depth': base_depth * 4,
+                                            'depth_bottleneck': base_depth},
+                        num_units, stride)
 
 
-def resnet_v2_blocks(units_per_block):
-  """The four standard blocks for the given units per block."""
-  return [
-      resnet_v2_block('block%d' % (i + 1), base_depth=depth, num_units=units,
-                      stride=stride)
-      for i, (depth, units, stride) in enumerate(
-          zip(BASE_DEPTHS, units_per_block, BLOCK_STRIDES))
-  ]
+def resnet_v2_basic_block(scope, base_depth, num_units, stride):
+  """A block of `num_units` basic units of `base_depth` channels."""
+  return resnet_utils.uniform_block(scope, basic_block, {'depth': base_depth}, num_units,
+                        stride)
 
 
-def _make_builder(depth):
-  """Creates `resnet_v2_<depth>` as a thin function over `resnet_v2`."""
-  units = UNITS_PER_BLOCK[depth]
+BLOCK_FNS = {'bottleneck': resnet_v2_block, 'basic': resnet_v2_basic_block}
 
-  def builder(inputs,
-              num_classes=None,
-              is_training=True,
-              global_pool=True,
-              output_stride=None,
-              spatial_squeeze=True,
-              reuse=None,
-              scope='resnet_v2_%d' % depth):
-    return resnet_v2(inputs, resnet_v2_blocks(units), num_classes,
-                     is_training=is_training, global_pool=global_pool,
-                     output_stride=output_stride, include_root_block=True,
-                     spatial_squeeze=spatial_squeeze, reuse=reuse, scope=scope)
+_IMAGENET = dict(base_depths=(64, 128, 256, 512), block_strides=(2, 2, 2, 1))
+_CIFAR = dict(base_depths=(16, 32, 64), block_strides=(2, 2, 1), root='cifar',
+              default_image_size=32)
 
-  builder.__name__ = builder.__qualname__ = 'resnet_v2_%d' % depth
-  builder.__doc__ = (
-      'ResNet-%d V2 (units per block %s), default scope "resnet_v2_%d".\n\n'
-      'Arguments and return values are those of `resnet_v2`; the blocks are '
-      'fixed.' % (depth, '-'.join(str(u) for u in units), depth))
-  builder.default_image_size = 224
-  return builder
+# Every named v2 network, as data.
+SPECS = [
+    network.ModelSpec('resnet_v2_18', 'resnet_v2', 'basic', (2, 2, 2, 2),
+                      **_IMAGENET),
+    network.ModelSpec('resnet_v2_34', 'resnet_v2', 'basic', (3, 4, 6, 3),
+                      **_IMAGENET),
+    network.ModelSpec('resnet_v2_50', 'resnet_v2', 'bottleneck', (3, 4, 6, 3),
+                      **_IMAGENET),
+    network.ModelSpec('resnet_v2_101', 'resnet_v2', 'bottleneck',
+                      (3, 4, 23, 3), **_IMAGENET),
+    network.ModelSpec('resnet_v2_152', 'resnet_v2', 'bottleneck',
+                      (3, 8, 36, 3), **_IMAGENET),
+    network.ModelSpec('resnet_v2_200', 'resnet_v2', 'bottleneck',
+                      (3, 24, 36, 3), **_IMAGENET),
+    network.ModelSpec('resnet_v2_50_beta', 'resnet_v2', 'bottleneck',
+                      (3, 4, 6, 3), root='beta', default_scope='resnet_v2_50',
+                      **_IMAGENET),
+    network.ModelSpec('resnet_v2_101_beta', 'resnet_v2', 'bottleneck',
+                      (3, 4, 23, 3), root='beta',
+                      default_scope='resnet_v2_101', **_IMAGENET),
+    network.ModelSpec('resnet_v2_cifar_110', 'resnet_v2', 'basic',
+                      (18, 18, 18), **_CIFAR),
+    network.ModelSpec('resnet_v2_cifar_164', 'resnet_v2', 'bottleneck',
+                      (18, 18, 18), **_CIFAR),
+]
 
+BUILDERS = {spec.name: network.make_builder(spec, resnet_v2, BLOCK_FNS)
+            for spec in SPECS}
 
-resnet_v2_50 = _make_builder(50)
-resnet_v2_101 = _make_builder(101)
-resnet_v2_152 = _make_builder(152)
-resnet_v2_200 = _make_builder(200)
+resnet_v2_18 = BUILDERS['resnet_v2_18']
+resnet_v2_34 = BUILDERS['resnet_v2_34']
+resnet_v2_50 = BUILDERS['resnet_v2_50']
+resnet_v2_101 = BUILDERS['resnet_v2_101']
+resnet_v2_152 = BUILDERS['resnet_v2_152']
+resnet_v2_200 = BUILDERS['resnet_v2_200']
+resnet_v2_50_beta = BUILDERS['resnet_v2_50_beta']
+resnet_v2_101_beta = BUILDERS['resnet_v2_101_beta']
+resnet_v2_cifar_110 = BUILDERS['resnet_v2_cifar_110']
+resnet_v2_cifar_164 = BUILDERS['resnet_v2_cifar_164']

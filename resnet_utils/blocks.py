@@ -29,6 +29,20 @@ class Block(collections.namedtuple('Block', ['scope', 'unit_fn', 'args'])):
   """
 
 
+def uniform_block(scope, unit_fn, unit_args, num_units, stride):
+  """A `Block` of `num_units` equal units of which only the last is strided.
+
+  This is how every published ResNet stage is laid out: the block keeps its
+  input resolution throughout and hands a downsampled map to the next block.
+  """
+  if num_units < 1:
+    raise ValueError('%s: num_units must be >= 1; got %r.' % (scope,
+                                                               num_units))
+  args = [dict(unit_args, stride=1) for _ in range(num_units - 1)]
+  args.append(dict(unit_args, stride=stride))
+  return Block(scope, unit_fn, args)
+
+
 def subsample(inputs, factor, scope=None):
   """Keeps every `factor`-th row and column of an NHWC tensor.
 
