@@ -124,6 +124,10 @@ def basic_block(inputs, depth, stride, rate=1, outputs_collections=None,
                                             output)
 
 
+# Scope names the units open, for describing end points without a graph.
+bottleneck.default_scope = 'bottleneck_v1'
+basic_block.default_scope = 'basic_block_v1'
+
 def resnet_v1(inputs,
               blocks,
               num_classes=None,

@@ -139,6 +139,10 @@ def _postnorm(net):
   return slim.batch_norm(net, activation_fn=tf.nn.relu, scope='postnorm')
 
 
+# Scope names the units open, for describing end points without a graph.
+bottleneck.default_scope = 'bottleneck_v2'
+basic_block.default_scope = 'basic_block_v2'
+
 def resnet_v2(inputs,
               blocks,
               num_classes=None,

@@ -390,9 +390,7 @@ def test_stack_rejects_unreachable_output_stride_before_building(
   with pytest.raises(ValueError, match=r'\[1, 2, 4, 8\]'):
     _stack(x, output_stride=output_stride)
   assert tf.global_variables() == []
-  # Only the no-op ops of entering the variable scope may exist; no layer.
-  assert not [op for op in graph.get_operations()[ops_before:]
-              if op.type not in ('NoOp',)]
+  assert len(graph.get_operations()) == ops_before
 
 
 # ---------------------------------------------------------------------------
@@ -482,6 +480,15 @@ def test_arg_scope_without_batch_norm_gives_biased_convs(graph, rng):
       atol=1e-6)
 
 
+@pytest.mark.xfail(
+    strict=True, raises=AttributeError,
+    reason='LIBRARY BUG (resnet_utils compat gap): with updates_collections='
+    'None tf-slim takes its _fused_batch_norm path, whose '
+    'utils.smart_cond -> utils.constant_value uses '
+    'tensorflow.python.framework.ops.Tensor, removed in TF 2.21: '
+    "AttributeError: module 'tensorflow.python.framework.ops' has no "
+    "attribute 'Tensor'. resnet_arg_scope(batch_norm_updates_collections="
+    'None) is documented but cannot build a single conv.')
 def test_arg_scope_updates_collections_none_updates_in_place(graph, rng):
   """No UPDATE_OPS; the forward pass itself moves the statistics."""
   data = rng.randn(2, 5, 5, 2).astype(np.float32)

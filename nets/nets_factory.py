@@ -1,0 +1,156 @@
+"""Registry of every network: name -> builder, arg scope and metadata.
+
+Slim users build a net by name:
+
+    network_fn = nets_factory.get_network_fn('resnet_v2_50', num_classes=1001,
+                                             weight_decay=4e-5,
+                                             is_training=True)
+    logits, end_points = network_fn(images)   # arg scope applied for you
+    size = network_fn.default_image_size
+
+Every entry also knows its own numbers (`get_model_info`): parameters and
+multiply-adds at its default image size with its reference class count, as
+measured by `nets.summary` and pinned by the tests, plus where its features
+are for dense prediction (`get_feature_info`).
+"""
+
+import collections
+import functools
+
+import tf_slim as slim
+
+from nets import resnet_v1
+from nets import resnet_v2
+from resnet_utils import features
+from resnet_utils import network
+from resnet_utils import roots
+
+_FAMILIES = (resnet_v1, resnet_v2)
+
+networks_map = {name: builder for module in _FAMILIES
+                for name, builder in module.BUILDERS.items()}
+
+arg_scopes_map = {name: module.resnet_arg_scope for module in _FAMILIES
+                  for name in module.BUILDERS}
+
+ModelInfo = collections.namedtuple('ModelInfo', [
+    'name', 'family', 'unit', 'depth', 'root', 'units_per_block',
+    'default_image_size', 'num_classes', 'params', 'mult_adds'])
+
+# Trainable parameters and multiply-adds per image of each net at its default
+# image size with `num_classes` logits (1000 for ImageNet nets, 10 for the
+# CIFAR nets), measured with `python -m nets.summary NAME` and checked by
+# tests/test_nets_factory.py. Multiply-adds count convolutions only.
+_MEASURED = {
+    'resnet_v1_101': (44549160, 7194476544),
+    'resnet_v1_101_beta': (44672936, 8549629952),
+    'resnet_v1_152': (60192808, 10906697728),
+    'resnet_v1_18': (11689512, 1553960960),
+    'resnet_v1_200': (64673832, 14400552960),
+    'resnet_v1_34': (21797672, 3403649024),
+    'resnet_v1_50': (25557032, 3482255360),
+    'resnet_v1_50_beta': (25680808, 4837408768),
+    'resnet_v1_cifar_110': (1730714, 249610880),
+    'resnet_v1_cifar_20': (272474, 37274240),
+    'resnet_v1_cifar_32': (466906, 65585792),
+    'resnet_v1_cifar_44': (661338, 93897344),
+    'resnet_v1_cifar_56': (855770, 122208896),
+    'resnet_v2_101': (44577896, 7194476544),
+    'resnet_v2_101_beta': (44701736, 8549629952),
+    'resnet_v2_152': (60236904, 10906697728),
+    'resnet_v2_18': (11690600, 1553960960),
+    'resnet_v2_200': (64726120, 14400552960),
+    'resnet_v2_34': (21800616, 3403649024),
+    'resnet_v2_50': (25568360, 3482255360),
+    'resnet_v2_50_beta': (25692200, 4837408768),
+    'resnet_v2_cifar_110': (1732650, 249610880),
+    'resnet_v2_cifar_164': (1711786, 239389184),
+}
+
+
+def _reference_classes(spec):
+  return 10 if spec.root == 'cifar' else 1000
+
+
+def _check_name(name):
+  if name not in networks_map:
+    raise ValueError('Name of network unknown: %r; known networks are: %s.'
+                     % (name, ', '.join(sorted(networks_map))))
+
+
+def get_model_info(name):
+  """The `ModelInfo` of network `name`; ValueError listing names if unknown."""
+  _check_name(name)
+  spec = networks_map[name].spec
+  params, mult_adds = _MEASURED.get(name, (None, None))
+  return ModelInfo(name=name, family=spec.family, unit=spec.unit,
+                   depth=spec.depth, root=spec.root,
+                   units_per_block=spec.units_per_block,
+                   default_image_size=spec.default_image_size,
+                   num_classes=_reference_classes(spec), params=params,
+                   mult_adds=mult_adds)
+
+
+def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
+  """Returns `network_fn(images, **kwargs) -> (logits, end_points)`.
+
+  The function enters the network's arg scope (with `weight_decay`) and calls
+  its builder with `num_classes` and `is_training`; further keyword arguments
+  (output_stride, global_pool, reuse, scope, ...) go to the builder. It has
+  the builder's `default_image_size`.
+
+  Raises:
+    ValueError: if `name` is unknown (the message lists the known names).
+  """
+  _check_name(name)
+  builder = networks_map[name]
+  arg_scope_fn = arg_scopes_map[name]
+
+  @functools.wraps(builder)
+  def network_fn(images, **kwargs):
+    with slim.arg_scope(arg_scope_fn(weight_decay=weight_decay)):
+      return builder(images, num_classes=num_classes, is_training=is_training,
+                     **kwargs)
+
+  network_fn.default_image_size = builder.default_image_size
+  return network_fn
+
+
+def get_feature_info(name, output_stride=None,
+                     store_non_strided_activations=False, scope=None,
+                     depth_multiplier=1, min_base_depth=8, multi_grid=None):
+  """Where network `name` keeps its features at each stride.
+
+  Returns a list of `resnet_utils.features.FeatureInfo` (block, end_point,
+  stride, channels): one for the root conv, then one per block naming the
+  deepest end point at that block's input resolution. Pass the same
+  arguments as to the builder. For example, for 'resnet_v1_50' the stride-4
+  features are 'resnet_v1_50/block1/unit_2/bottleneck_v1' with 256 channels.
+  """
+  _check_name(name)
+  builder = networks_map[name]
+  spec = builder.spec
+  module = resnet_v1 if spec.family == 'resnet_v1' else resnet_v2
+  blocks = network.make_blocks(spec, module.BLOCK_FNS, depth_multiplier,
+                               min_base_depth, multi_grid)
+  scope = scope or spec.default_scope
+  root_conv = {'standard': ('conv1', 64), 'beta': ('conv1_3', 128),
+               'cifar': ('conv1', 16)}[spec.root]
+  return features.describe_features(
+      blocks, scope, '%s/%s' % (scope, root_conv[0]), root_conv[1],
+      roots.root_stride(spec.root), output_stride,
+      store_non_strided_activations)
+
+
+def end_point_at_stride(name, stride, **kwargs):
+  """The deepest end point of `name` at `stride` (e.g. 4 for a decoder).
+
+  Keyword arguments are those of `get_feature_info`. Raises a ValueError
+  listing the available strides if there is none at `stride`.
+  """
+  infos = get_feature_info(name, **kwargs)
+  matching = [i for i in infos if i.stride == stride]
+  if not matching:
+    raise ValueError('%s has no features at stride %r; available strides: %s.'
+                     % (name, stride, sorted({i.stride for i in infos})))
+  return matching[-1].end_point
