@@ -73,7 +73,8 @@ def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
   as a stride-1 'SAME' conv would pad it and then convolved with 'VALID'
   padding. The result equals `conv2d(stride=1, padding='SAME')` followed by
   `subsample(factor=stride)` for every input size, while computing only the
-  kept outputs.
+  kept outputs (except with both stride and rate above 1, which TensorFlow's
+  kernels do not support and which is computed exactly that literal way).
 
   Args:
     inputs: 4-D NHWC tensor.
@@ -90,6 +91,13 @@ def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
   if stride == 1:
     return slim.conv2d(inputs, num_outputs, kernel_size, stride=1, rate=rate,
                        padding='SAME', scope=scope)
+  if rate > 1:
+    # TensorFlow has no kernel for stride > 1 together with dilation > 1.
+    # The ResNets never ask for it (output_stride trades one for the other),
+    # but the definition above still holds when done literally.
+    net = slim.conv2d(inputs, num_outputs, kernel_size, stride=1, rate=rate,
+                      padding='SAME', scope=scope)
+    return subsample(net, stride)
   before, after = _same_padding(kernel_size, rate)
   padded = tf.pad(inputs, [[0, 0], [before, after], [before, after], [0, 0]])
   return slim.conv2d(padded, num_outputs, kernel_size, stride=stride,

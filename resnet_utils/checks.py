@@ -77,3 +77,27 @@ def root_relative_output_stride(output_stride, root_stride, reachable,
         '%s: output_stride must be None (nominal stride) or one of %s%s; '
         'got %r.' % (builder_name, accepted, root_note, output_stride))
   return int(output_stride) // root_stride
+
+
+def check_spatial_squeeze(inputs, num_classes, global_pool, spatial_squeeze,
+                          total_stride, builder_name):
+  """Fails early when squeezed logits are asked for on a dense output.
+
+  Every downsampling step in these nets (padded strided convolutions, 'SAME'
+  pooling, subsampling) maps a size n to ceil(n / stride), so the final map
+  has ceil(n / total_stride) pixels per side: with a static input size that
+  is known before anything is built.
+  """
+  if not (num_classes and spatial_squeeze) or global_pool:
+    return
+  shape = inputs.get_shape()
+  if shape.ndims != 4:
+    return
+  sizes = [d for d in shape.as_list()[1:3] if d is not None]
+  out = [-(-d // total_stride) for d in sizes]
+  if any(o != 1 for o in out):
+    raise ValueError(
+        '%s: spatial_squeeze=True needs 1x1 logits, but with global_pool=False '
+        'the logits will be %s; pass spatial_squeeze=False (or '
+        'global_pool=True) to keep dense logits.'
+        % (builder_name, 'x'.join(str(o) for o in out)))

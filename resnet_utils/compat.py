@@ -2,36 +2,55 @@
 
 Why this module exists
 ----------------------
-tf-slim builds `slim.batch_norm` on `tensorflow.python.layers.normalization`,
-which TensorFlow 2.16+ forwards lazily to the module
-`tf_keras.legacy_tf_layers.normalization`.  The tf-keras releases that match
-those TensorFlow versions ship that code as `tf_keras.src.legacy_tf_layers`
-instead, so the lazy import fails with
+tf-slim 1.1.0 was written against TensorFlow 2.2. On TensorFlow 2.16+ two
+things it relies on have moved:
 
-    ModuleNotFoundError: No module named 'tf_keras.legacy_tf_layers'
+1. `slim.batch_norm` is built on `tensorflow.python.layers.normalization`,
+   which TensorFlow now forwards lazily to `tf_keras.legacy_tf_layers`. The
+   matching tf-keras releases ship that code as `tf_keras.src.legacy_tf_layers`,
+   so the first `slim.batch_norm` call fails with
+   `ModuleNotFoundError: No module named 'tf_keras.legacy_tf_layers'`.
+2. Several tf-slim helpers test `isinstance(x, ops.Tensor)` with
+   `ops = tensorflow.python.framework.ops`, which no longer has a `Tensor`
+   attribute (the class lives in `tensorflow.python.framework.tensor`). That
+   path is taken by `slim.batch_norm(updates_collections=None)`, by batch
+   norm on rank-2 inputs and by `zero_debias_moving_mean`, and fails with an
+   AttributeError.
 
-the first time a graph calls `slim.batch_norm`.  Nothing else in tf-slim's
-layer stack is affected: convolutions and pooling still come from
-TensorFlow's own bundled legacy layers.
+The fixes are as narrow as they can be:
 
-The fix here is the narrowest one that works: an import hook that answers for
-exactly the missing module name (and its submodules) by returning the module
-that tf-keras actually ships.  It is appended to the *end* of
-`sys.meta_path`, so Python's normal import machinery always gets the first
-try; should a future tf-keras provide `tf_keras.legacy_tf_layers` again, the
-hook is simply never consulted.  No TensorFlow setting is changed: eager
-execution, Keras version selection and every other import behave exactly as
-before.
+1. An import hook answers for exactly the missing name
+   `tf_keras.legacy_tf_layers` (and names below it) and hands out the modules
+   tf-keras really ships. It sits at the *end* of `sys.meta_path`, so the
+   normal import machinery always gets the first try: should a tf-keras
+   release provide the package again, the hook is never consulted. Each
+   aliased submodule is the very object imported under its real name, so
+   classes keep a single identity.
+2. Inside the few tf-slim modules that use `ops.Tensor`, the name `ops` is
+   rebound to a thin view of TensorFlow's `ops` module that adds `Tensor`.
+   TensorFlow's own module is not modified.
+
+No TensorFlow setting is changed: eager execution, Keras version selection and
+every other import behave exactly as before.
 """
 
 import importlib
 import importlib.abc
 import importlib.util
 import sys
+import types
 
 # The name TensorFlow asks for, and where tf-keras keeps that code today.
 MISSING_PACKAGE = 'tf_keras.legacy_tf_layers'
 SHIPPED_PACKAGE = 'tf_keras.src.legacy_tf_layers'
+
+# tf-slim modules, and the name under which each imported TensorFlow's `ops`.
+_SLIM_MODULES_USING_OPS_TENSOR = (
+    ('tf_slim.layers.utils', 'ops'),
+    ('tf_slim.layers.optimizers', 'ops'),
+    ('tf_slim.layers.rev_block_lib', 'framework_ops'),
+    ('tf_slim.learning', 'ops'),
+)
 
 # What to tell a user whose environment lacks tf-keras.
 _INSTALL_HINT = (
@@ -44,42 +63,73 @@ class MissingTfKerasError(ImportError):
   """Raised when tf-keras, which slim.batch_norm needs, is not installed."""
 
 
+def _real_name(alias):
+  return SHIPPED_PACKAGE + alias[len(MISSING_PACKAGE):]
+
+
 class LegacyLayersAliasFinder(importlib.abc.MetaPathFinder,
                               importlib.abc.Loader):
-  """Resolves `tf_keras.legacy_tf_layers[.x]` to `tf_keras.src.legacy_tf_layers[.x]`.
+  """Serves `tf_keras.legacy_tf_layers[.x]` from `tf_keras.src.legacy_tf_layers`.
 
-  The "loader" does not execute any code of its own: `create_module` imports
-  the real module under its real name and hands that very object back, so
-  both names refer to one module and its classes keep a single identity
-  (isinstance checks and layer registries see no difference).
+  The package itself is served as a small stand-in module that forwards
+  attribute access to the real package and has an empty `__path__`: the
+  normal finders then find no files below it, so every submodule import comes
+  back to this hook, which returns the real submodule object. (Returning the
+  real package instead would let Python's file finder execute the
+  submodules' files a second time under the alias names, giving two copies
+  of every class.)
   """
-
-  def _is_ours(self, fullname):
-    return (fullname == MISSING_PACKAGE or
-            fullname.startswith(MISSING_PACKAGE + '.'))
 
   def find_spec(self, fullname, path=None, target=None):
     del path, target  # Unused: we answer by name only.
-    if not self._is_ours(fullname):
+    if not (fullname == MISSING_PACKAGE or
+            fullname.startswith(MISSING_PACKAGE + '.')):
       return None
-    real_name = SHIPPED_PACKAGE + fullname[len(MISSING_PACKAGE):]
     try:
-      real_spec = importlib.util.find_spec(real_name)
+      real_spec = importlib.util.find_spec(_real_name(fullname))
     except ModuleNotFoundError:
       real_spec = None
     if real_spec is None:
-      # Let Python report the original name as missing.
-      return None
+      return None  # Python then reports the alias name as missing.
     return importlib.util.spec_from_loader(
-        fullname, self, is_package=real_spec.submodule_search_locations
-        is not None)
+        fullname, self, is_package=fullname == MISSING_PACKAGE)
 
   def create_module(self, spec):
-    real_name = SHIPPED_PACKAGE + spec.name[len(MISSING_PACKAGE):]
-    return importlib.import_module(real_name)
+    real = importlib.import_module(_real_name(spec.name))
+    if spec.name != MISSING_PACKAGE:
+      return real
+    stand_in = types.ModuleType(spec.name, real.__doc__)
+    stand_in.__getattr__ = lambda name: getattr(real, name)
+    return stand_in
 
   def exec_module(self, module):
-    del module  # Already executed under its real name by create_module.
+    if module.__name__ == MISSING_PACKAGE:
+      module.__path__ = []  # Submodules are found by name, by this hook.
+
+
+class _OpsWithTensor(types.ModuleType):
+  """TensorFlow's `ops` module as tf-slim expects it, with `Tensor` added."""
+
+  def __init__(self, ops_module, tensor_class):
+    super().__init__(ops_module.__name__, ops_module.__doc__)
+    self.__dict__['_ops'] = ops_module
+    self.Tensor = tensor_class
+
+  def __getattr__(self, name):
+    return getattr(self.__dict__['_ops'], name)
+
+
+def _restore_ops_tensor_in_tf_slim():
+  """Gives tf-slim's modules an `ops` view with `Tensor`, where it is missing."""
+  from tensorflow.python.framework import ops  # pylint: disable=g-import-not-at-top
+  if hasattr(ops, 'Tensor'):
+    return
+  from tensorflow.python.framework import tensor  # pylint: disable=g-import-not-at-top
+  view = _OpsWithTensor(ops, tensor.Tensor)
+  for module_name, attribute in _SLIM_MODULES_USING_OPS_TENSOR:
+    module = importlib.import_module(module_name)
+    if getattr(module, attribute, None) is ops:
+      setattr(module, attribute, view)
 
 
 def _tf_keras_available():
@@ -90,7 +140,7 @@ def _tf_keras_available():
 
 
 def install():
-  """Installs the import hook once; safe to call any number of times.
+  """Applies both fixes once; safe to call any number of times.
 
   Raises:
     MissingTfKerasError: if tf-keras is not installed at all, naming the
@@ -98,10 +148,11 @@ def install():
   """
   if not _tf_keras_available():
     raise MissingTfKerasError(_INSTALL_HINT)
-  if not any(isinstance(f, LegacyLayersAliasFinder) for f in sys.meta_path):
+  if not is_installed():
     sys.meta_path.append(LegacyLayersAliasFinder())
+  _restore_ops_tensor_in_tf_slim()
 
 
 def is_installed():
-  """True when the hook is active in this interpreter."""
+  """True when the import hook is active in this interpreter."""
   return any(isinstance(f, LegacyLayersAliasFinder) for f in sys.meta_path)

@@ -70,6 +70,11 @@ def build_resnet(inputs,
   stack_output_stride = checks.root_relative_output_stride(
       output_stride, root_stride if include_root_block else 1,
       blocks_lib.reachable_output_strides(blocks), family)
+  root_total = root_stride if include_root_block else 1
+  nominal = root_total * max(blocks_lib.reachable_output_strides(blocks))
+  checks.check_spatial_squeeze(inputs, num_classes, global_pool,
+                               spatial_squeeze, output_stride or nominal,
+                               family)
 
   with tf.variable_scope(scope, family, [inputs], reuse=reuse) as sc:
     end_points_collection = sc.original_name_scope + '_end_points'

@@ -285,14 +285,6 @@ def test_unrelated_missing_modules_still_raise_module_not_found(
       'ModuleNotFoundError', 'tf_keras.legacy_tf_layers.nope']
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason='LIBRARY BUG (resnet_utils/compat.py): the aliased package keeps '
-    'the real __path__, so the PathFinder (ahead of the hook at the end of '
-    'sys.meta_path) loads tf_keras/src/legacy_tf_layers/normalization.py a '
-    'second time as a separate module named '
-    "'tf_keras.legacy_tf_layers.normalization'; the hook is never asked for "
-    'submodules, and the classes slim.batch_norm uses are duplicates.')
 @FIXED_SCENARIOS
 def test_aliased_submodule_is_the_shipped_module_object(results, scenario):
   """One module, one set of classes: isinstance checks must see no difference.
@@ -306,14 +298,6 @@ def test_aliased_submodule_is_the_shipped_module_object(results, scenario):
   assert res['tf_layer_class_is_real_class'] is True
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason='LIBRARY BUG (resnet_utils/compat.py is incomplete): '
-    'slim.batch_norm with updates_collections=None, or on a rank-2 input, '
-    'takes tf-slim paths that call tf_slim.layers.utils.constant_value, '
-    'which uses tensorflow.python.framework.ops.Tensor, removed in TF 2.21: '
-    "AttributeError: module 'tensorflow.python.framework.ops' has no "
-    "attribute 'Tensor'.")
 @FIXED_SCENARIOS
 def test_user_batch_norm_builds_with_in_place_updates_and_rank_2_inputs(
     results, scenario):

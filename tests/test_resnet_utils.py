@@ -106,14 +106,6 @@ def test_conv2d_same_equals_stride_one_conv_then_subsample(
   np.testing.assert_allclose(strided_v, expected_v, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ValueError,
-    reason='LIBRARY BUG/limitation (resnet_utils/blocks.py conv2d_same): with '
-    'stride > 1 and rate > 1 it calls slim.conv2d(stride=2, rate=2, '
-    "padding='VALID'), which TensorFlow rejects with ValueError \"`strides > "
-    '1` not supported in conjunction with `dilation_rate > 1`" (after '
-    'creating conv/weights and conv/biases), although the docstring promises '
-    'equality with the stride-1 conv + subsample for any rate.')
 @pytest.mark.parametrize('kernel_size', [3, 7])
 @pytest.mark.parametrize('size', [4, 5])
 def test_conv2d_same_atrous_equals_stride_one_atrous_conv_then_subsample(
@@ -480,15 +472,6 @@ def test_arg_scope_without_batch_norm_gives_biased_convs(graph, rng):
       atol=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AttributeError,
-    reason='LIBRARY BUG (resnet_utils compat gap): with updates_collections='
-    'None tf-slim takes its _fused_batch_norm path, whose '
-    'utils.smart_cond -> utils.constant_value uses '
-    'tensorflow.python.framework.ops.Tensor, removed in TF 2.21: '
-    "AttributeError: module 'tensorflow.python.framework.ops' has no "
-    "attribute 'Tensor'. resnet_arg_scope(batch_norm_updates_collections="
-    'None) is documented but cannot build a single conv.')
 def test_arg_scope_updates_collections_none_updates_in_place(graph, rng):
   """No UPDATE_OPS; the forward pass itself moves the statistics."""
   data = rng.randn(2, 5, 5, 2).astype(np.float32)
