@@ -91,10 +91,12 @@ def get_model_info(name):
                    mult_adds=mult_adds)
 
 
-def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
+def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False,
+                   batch_norm_decay=None):
   """Returns `network_fn(images, **kwargs) -> (logits, end_points)`.
 
-  The function enters the network's arg scope (with `weight_decay`) and calls
+  The function enters the network's arg scope (with `weight_decay`, and
+  `batch_norm_decay` unless None keeps the scope's default) and calls
   its builder with `num_classes` and `is_training`; further keyword arguments
   (output_stride, global_pool, reuse, scope, ...) go to the builder. It has
   the builder's `default_image_size`.
@@ -106,9 +108,13 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
   builder = networks_map[name]
   arg_scope_fn = arg_scopes_map[name]
 
+  scope_args = {'weight_decay': weight_decay}
+  if batch_norm_decay is not None:
+    scope_args['batch_norm_decay'] = batch_norm_decay
+
   @functools.wraps(builder)
   def network_fn(images, **kwargs):
-    with slim.arg_scope(arg_scope_fn(weight_decay=weight_decay)):
+    with slim.arg_scope(arg_scope_fn(**scope_args)):
       return builder(images, num_classes=num_classes, is_training=is_training,
                      **kwargs)
 

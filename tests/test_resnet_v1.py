@@ -1,0 +1,571 @@
+"""Tests of `nets.resnet_v1`: the compatibility contract with slim's ResNet V1.
+
+The published slim `resnet_v1_*` checkpoints must load as they are and
+compute what slim's own `resnet_v1` computes. So variable names and shapes,
+end point keys and parameter counts are checked against the published
+figures, and numerics against `tf_slim.nets.resnet_v1` (the "oracle"), which
+is used here only as a reference to compare with. The oracle predates three
+features of ours (bounded activations, `store_non_strided_activations`,
+basic-block nets), which are checked against equivalent constructions of our
+own instead.
+
+Full-depth graphs take seconds to build, so nets needed by several tests are
+built once per module in fixtures that hold their own graph.
+"""
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+
+from nets import resnet_v1
+# The oracle needs the compatibility fix that `import nets` installs.
+from tf_slim.nets import resnet_v1 as oracle  # pylint: disable=g-bad-import-order
+
+SCOPE = 'resnet_v1_50'
+BN_VARIABLES = ('beta', 'gamma', 'moving_mean', 'moving_variance')
+
+# A small net of nominal stride 32 (root 4, then 2 * 2 * 2 * 1), with blocks
+# of one and two units so that both the first and later units are exercised.
+# Rows: (scope, base_depth, num_units, stride of the last unit).
+TINY_BLOCKS = (
+    ('block1', 4, 2, 2),
+    ('block2', 8, 1, 2),
+    ('block3', 8, 2, 2),
+    ('block4', 16, 1, 1),
+)
+TINY_SCOPE = 'tiny'
+
+
+def _tiny_blocks(block_fn):
+  """The TINY_BLOCKS built with `block_fn` (ours or the oracle's)."""
+  return [block_fn(scope, base_depth=depth, num_units=units, stride=stride)
+          for scope, depth, units, stride in TINY_BLOCKS]
+
+
+def _build(lib, fn, *args, **kwargs):
+  """Calls a builder of `lib` under `lib`'s own default arg_scope.
+
+  The published models are built under `resnet_arg_scope` (batch norm after
+  convolutions, no biases there); without it the names would not match.
+  """
+  with slim.arg_scope(lib.resnet_arg_scope()):
+    return fn(*args, **kwargs)
+
+
+def _build_tiny(inputs, block_fn=resnet_v1.resnet_v1_block, lib=resnet_v1,
+                **kwargs):
+  """The tiny net of `lib` with units from `block_fn`, in scope 'tiny'."""
+  return _build(lib, lib.resnet_v1, inputs, _tiny_blocks(block_fn),
+                scope=TINY_SCOPE, **kwargs)
+
+
+def _initialize_randomly(sess, variables, rng):
+  """Initializes every variable with random, non-trivial values.
+
+  Initializers leave biases and beta at 0, gamma and moving_variance at 1
+  and moving_mean at 0, which would hide a mix-up of any of them (gamma for
+  moving_variance, say). Weights get He scale. The values are fed in place of
+  the initializers' outputs, so one run sets all variables and no op is
+  added to the graph.
+  """
+  feed = {}
+  for v in variables:
+    shape = v.shape.as_list()
+    kind = v.op.name.rsplit('/', 1)[-1]
+    if kind == 'weights':
+      value = rng.normal(0.0, np.sqrt(2.0 / np.prod(shape[:-1])), shape)
+    elif kind in ('gamma', 'moving_variance'):
+      value = rng.uniform(0.5, 1.5, shape)
+    elif kind in ('biases', 'beta', 'moving_mean'):
+      value = rng.normal(0.0, 0.1, shape)
+    else:
+      raise AssertionError('unexpected variable %s' % v.op.name)
+    feed[v.initial_value] = value.astype(np.float32)
+  sess.run([v.initializer for v in variables], feed)
+
+
+def _count_parameters(variables):
+  return sum(int(np.prod(v.shape.as_list())) for v in variables)
+
+
+def _shapes(variables):
+  return {v.op.name: v.shape.as_list() for v in variables}
+
+
+# ---------------------------------------------------------------------------
+# Module-scoped nets.
+
+
+@pytest.fixture(scope='module')
+def v1_50_224():
+  """Our resnet_v1_50 on [1, 224, 224, 3], 1000 classes, inference mode.
+
+  A second tower with `store_non_strided_activations=True` shares the first
+  tower's variables (`reuse=True`), so the two modes can be compared on the
+  same weights. `variables` are those of the first tower alone.
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    images = tf.placeholder(tf.float32, [1, 224, 224, 3])
+    net, end_points = _build(resnet_v1, resnet_v1.resnet_v1_50, images,
+                             num_classes=1000, is_training=False)
+    variables = tf.global_variables()
+    non_strided = _build(resnet_v1, resnet_v1.resnet_v1_50, images,
+                         num_classes=1000, is_training=False, reuse=True,
+                         store_non_strided_activations=True)
+    all_variables = tf.global_variables()
+  return {'graph': graph, 'images': images, 'net': net,
+          'end_points': end_points, 'variables': variables,
+          'all_variables': all_variables, 'non_strided': non_strided}
+
+
+@pytest.fixture(scope='module')
+def oracle_v1_50_224():
+  """The oracle's resnet_v1_50, built like the first tower of `v1_50_224`."""
+  graph = tf.Graph()
+  with graph.as_default():
+    images = tf.placeholder(tf.float32, [1, 224, 224, 3])
+    net, end_points = _build(oracle, oracle.resnet_v1_50, images,
+                             num_classes=1000, is_training=False)
+    variables = tf.global_variables()
+  return {'graph': graph, 'net': net, 'end_points': end_points,
+          'variables': variables}
+
+
+def _run_against_oracle(ckpt_dir, build_towers, images, seed):
+  """Runs the towers of `build_towers` in both libraries on oracle weights.
+
+  The oracle graph gets random weights and moving statistics and saves them;
+  our graph restores that checkpoint with a Saver keyed by our own variable
+  names, so a missing or renamed variable fails the restore.
+
+  Args:
+    ckpt_dir: directory for the checkpoint.
+    build_towers: callable(lib, inputs) -> dict from tower name to
+      (net, end_points); towers after the first reuse its variables.
+    images: numpy input batch.
+    seed: seed of the random weights.
+
+  Returns:
+    dict with 'ckpt_names' (names in the checkpoint) and, for 'oracle' and
+    'ours', the sorted variable 'names' and the evaluated towers 'outputs'.
+  """
+  ckpt = str(ckpt_dir / 'oracle.ckpt')
+  results = {}
+  for name, lib in (('oracle', oracle), ('ours', resnet_v1)):
+    graph = tf.Graph()
+    with graph.as_default():
+      towers = build_towers(lib, tf.constant(images))
+      variables = tf.global_variables()
+      with tf.Session() as sess:
+        if lib is oracle:
+          _initialize_randomly(sess, variables, np.random.RandomState(seed))
+          tf.train.Saver().save(sess, ckpt)
+        else:
+          saver = tf.train.Saver(var_list={v.op.name: v for v in variables})
+          saver.restore(sess, ckpt)
+        outputs = sess.run(towers)
+    results[name] = {'names': sorted(v.op.name for v in variables),
+                     'outputs': outputs}
+  results['ckpt_names'] = sorted(n for n, _ in tf.train.list_variables(ckpt))
+  return results
+
+
+@pytest.fixture(scope='module')
+def tiny_vs_oracle(tmp_path_factory):
+  """Tiny nets of `resnet_v1_block`s (5 classes) on 2x33x33x3 in both libs.
+
+  Besides training and inference, a dense tower (output_stride 8, no
+  pooling, no logits) compares the atrous schedules of the two libraries.
+  """
+  images = np.random.RandomState(1).normal(size=(2, 33, 33, 3))
+
+  def build_towers(lib, inputs):
+    def tiny(**kwargs):
+      return _build_tiny(inputs, block_fn=lib.resnet_v1_block, lib=lib,
+                         **kwargs)
+    return {
+        'training': tiny(num_classes=5, is_training=True),
+        'inference': tiny(num_classes=5, is_training=False, reuse=True),
+        'dense': tiny(is_training=False, global_pool=False, output_stride=8,
+                      reuse=True),
+    }
+
+  return _run_against_oracle(tmp_path_factory.mktemp('tiny'), build_towers,
+                             images.astype(np.float32), seed=2)
+
+
+@pytest.fixture(scope='module')
+def v1_50_vs_oracle(tmp_path_factory):
+  """Full resnet_v1_50 (10 classes) on 1x64x64x3 in both libraries."""
+  images = np.random.RandomState(3).normal(size=(1, 64, 64, 3))
+
+  def build_towers(lib, inputs):
+    def net(**kwargs):
+      return _build(lib, lib.resnet_v1_50, inputs, num_classes=10, **kwargs)
+    return {'training': net(is_training=True),
+            'inference': net(is_training=False, reuse=True)}
+
+  return _run_against_oracle(tmp_path_factory.mktemp('v1_50'), build_towers,
+                             images.astype(np.float32), seed=4)
+
+
+# ---------------------------------------------------------------------------
+# Variable names, end points and counts.
+
+
+def test_variable_names_and_shapes_match_published_checkpoint(v1_50_224):
+  """Spot-checks names (and shapes) that the published checkpoints contain.
+
+  In V1 every convolution, the root and the projection shortcut included, is
+  followed by a 'BatchNorm' and has no biases; only the logits have biases.
+  """
+  shapes = _shapes(v1_50_224['variables'])
+  unit = SCOPE + '/block1/unit_1/bottleneck_v1'
+  expected = {
+      SCOPE + '/conv1/weights': [7, 7, 3, 64],
+      unit + '/shortcut/weights': [1, 1, 64, 256],
+      unit + '/conv1/weights': [1, 1, 64, 64],
+      unit + '/conv2/weights': [3, 3, 64, 64],
+      unit + '/conv3/weights': [1, 1, 64, 256],
+      SCOPE + '/block4/unit_3/bottleneck_v1/conv3/weights': [1, 1, 512, 2048],
+      SCOPE + '/logits/weights': [1, 1, 2048, 1000],
+      SCOPE + '/logits/biases': [1000],
+  }
+  for name in BN_VARIABLES:
+    expected[SCOPE + '/conv1/BatchNorm/' + name] = [64]
+    expected[unit + '/shortcut/BatchNorm/' + name] = [256]
+    expected[unit + '/conv1/BatchNorm/' + name] = [64]
+    expected[unit + '/conv2/BatchNorm/' + name] = [64]
+    expected[unit + '/conv3/BatchNorm/' + name] = [256]
+  for name, shape in expected.items():
+    assert shapes.get(name) == shape, name
+  biases = sorted(n for n in shapes if n.endswith('/biases'))
+  assert biases == [SCOPE + '/logits/biases']
+  # No pre-activation norms: those belong to V2.
+  assert not any('/preact/' in n or '/postnorm/' in n for n in shapes)
+
+
+def test_all_variable_names_and_shapes_equal_oracle(v1_50_224,
+                                                    oracle_v1_50_224):
+  """The full resnet_v1_50 variable set (names and shapes) is the oracle's."""
+  ours = _shapes(v1_50_224['variables'])
+  theirs = _shapes(oracle_v1_50_224['variables'])
+  assert sorted(ours) == sorted(theirs)
+  assert ours == theirs
+
+
+def test_end_point_keys_are_oracle_keys_plus_pool_and_squeeze(
+    v1_50_224, oracle_v1_50_224):
+  """Exactly the oracle's keys, plus the two the newer slim API added."""
+  ours = set(v1_50_224['end_points'])
+  theirs = set(oracle_v1_50_224['end_points'])
+  assert ours == theirs | {'global_pool', SCOPE + '/spatial_squeeze'}
+  assert not theirs & {'global_pool', SCOPE + '/spatial_squeeze'}
+  assert SCOPE + '/block1/unit_1/bottleneck_v1/shortcut' in ours
+
+
+def test_end_point_shapes_at_224(v1_50_224):
+  """Blocks 1-3 downsample in their last unit; logits are squeezed."""
+  end_points = v1_50_224['end_points']
+
+  def shape(key):
+    return end_points[SCOPE + '/' + key].shape.as_list()
+
+  assert shape('conv1') == [1, 112, 112, 64]
+  assert shape('block1/unit_2/bottleneck_v1') == [1, 56, 56, 256]
+  assert shape('block1/unit_3/bottleneck_v1') == [1, 28, 28, 256]
+  assert shape('block1') == [1, 28, 28, 256]
+  assert shape('block2') == [1, 14, 14, 512]
+  assert shape('block3') == [1, 7, 7, 1024]
+  assert shape('block4') == [1, 7, 7, 2048]
+  assert shape('logits') == [1, 1, 1, 1000]
+  assert shape('spatial_squeeze') == [1, 1000]
+  assert v1_50_224['net'].shape.as_list() == [1, 1000]
+
+
+@pytest.mark.parametrize('depth, num_parameters', [
+    (50, 25557032),
+    (101, 44549160),
+    (152, 60192808),
+    (200, 64673832),
+    (18, 11689512),
+    (34, 21797672),
+])
+def test_trainable_parameter_counts(depth, num_parameters, request):
+  """Published counts with 1000 classes; a missing or extra unit shows here.
+
+  ResNet-18/34 have the well-known 11.69M and 21.80M parameters of the paper's
+  basic-block nets (projection shortcuts where the depth changes).
+  """
+  if depth == 50:
+    variables = request.getfixturevalue('v1_50_224')['variables']
+  else:
+    with tf.Graph().as_default():
+      images = tf.placeholder(tf.float32, [1, 224, 224, 3])
+      builder = getattr(resnet_v1, 'resnet_v1_%d' % depth)
+      _build(resnet_v1, builder, images, num_classes=1000, is_training=False)
+      variables = tf.global_variables()
+  trainable = [v for v in variables if v.trainable]
+  assert _count_parameters(trainable) == num_parameters
+  for v in variables:
+    assert v.op.name.startswith('resnet_v1_%d/' % depth)
+
+
+# ---------------------------------------------------------------------------
+# Numerics against the oracle.
+
+NETS_VS_ORACLE = ['tiny_vs_oracle', 'v1_50_vs_oracle']
+
+
+@pytest.mark.parametrize('fixture', NETS_VS_ORACLE)
+def test_oracle_checkpoint_restores_without_missing_or_extra(fixture,
+                                                             request):
+  """Our variables and the oracle's checkpoint hold exactly the same names.
+
+  The restore itself (with a Saver keyed by our names) already failed the
+  fixture if one of ours were missing; this also rules out extra ones.
+  """
+  results = request.getfixturevalue(fixture)
+  assert results['ours']['names'] == results['oracle']['names']
+  assert results['ours']['names'] == results['ckpt_names']
+
+
+def _assert_outputs_match(ours, theirs):
+  """Our (net, end_points) equal the oracle's, on every common end point.
+
+  The oracle keeps [N, 1, 1, C] logits and predictions where we squeeze them.
+  """
+  net, end_points = ours
+  oracle_net, oracle_end_points = theirs
+  if net.ndim == 2:
+    oracle_net = np.squeeze(oracle_net, (1, 2))
+  np.testing.assert_allclose(net, oracle_net, rtol=0, atol=1e-5)
+  assert set(oracle_end_points) <= set(end_points)
+  assert len(oracle_end_points) > 10
+  for key, expected in oracle_end_points.items():
+    actual = end_points[key]
+    if actual.ndim == 2:
+      expected = np.squeeze(expected, (1, 2))
+    assert actual.shape == expected.shape, key
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5,
+                               err_msg=key)
+
+
+@pytest.mark.parametrize('tower', ['training', 'inference', 'dense'])
+def test_tiny_net_outputs_match_oracle(tiny_vs_oracle, tower):
+  """Logits (or dense features) and every end point equal the oracle's."""
+  outputs = {name: tiny_vs_oracle[name]['outputs'][tower]
+             for name in ('ours', 'oracle')}
+  _assert_outputs_match(outputs['ours'], outputs['oracle'])
+  if tower == 'dense':  # 33x33 at output_stride 8: 5x5.
+    assert outputs['ours'][0].shape == (2, 5, 5, 64)
+
+
+@pytest.mark.parametrize('tower', ['training', 'inference'])
+def test_resnet_v1_50_outputs_match_oracle(v1_50_vs_oracle, tower):
+  """The full net: logits and all of its end points equal the oracle's."""
+  outputs = {name: v1_50_vs_oracle[name]['outputs'][tower]
+             for name in ('ours', 'oracle')}
+  _assert_outputs_match(outputs['ours'], outputs['oracle'])
+  assert outputs['ours'][0].shape == (1, 10)
+
+
+@pytest.mark.parametrize('fixture', NETS_VS_ORACLE)
+def test_inference_uses_restored_moving_statistics(fixture, request):
+  """Training and inference outputs differ, so the comparison is not vacuous.
+
+  With random moving statistics, inference mode must not reproduce the
+  batch-statistics result; if it did, the moving averages would be unused.
+  """
+  outputs = request.getfixturevalue(fixture)['ours']['outputs']
+  training, inference = outputs['training'][0], outputs['inference'][0]
+  assert np.max(np.abs(training - inference)) > 1e-2
+  assert np.all(np.isfinite(inference))
+
+
+# ---------------------------------------------------------------------------
+# Bounded activations.
+
+UNIT_FNS = {
+    'bottleneck': (resnet_v1.bottleneck, {'depth_bottleneck': 4}),
+    'basic_block': (resnet_v1.basic_block, {}),
+}
+
+
+def _units(unit_fn, inputs, depth, **unit_args):
+  """A bounded and an unbounded unit on `inputs`, sharing their variables.
+
+  Inference mode with moving statistics near their initial values (mean 0,
+  variance 1) keeps the scale of the input, so that large inputs give large
+  residuals.
+
+  Returns:
+    (bounded, unbounded) dicts with the unit 'output', its projection
+    'shortcut' (the input itself when there is none) and its 'residual' (the
+    last convolution's output, before any clipping).
+  """
+  last_conv = 'conv3' if unit_fn is resnet_v1.bottleneck else 'conv2'
+  units = []
+  for bounded in (True, False):
+    collection = 'unit_end_points_%s' % bounded
+    with slim.arg_scope(resnet_v1.resnet_arg_scope()), \
+        slim.arg_scope([slim.batch_norm], is_training=False), \
+        slim.arg_scope([slim.conv2d], outputs_collections=collection), \
+        tf.variable_scope(tf.get_variable_scope(), reuse=not bounded):
+      output = unit_fn(inputs, depth=depth, stride=1,
+                       use_bounded_activations=bounded, scope='unit',
+                       **unit_args)
+    end_points = slim.utils.convert_collection_to_dict(collection)
+    units.append({'output': output,
+                  'shortcut': end_points.get('unit/shortcut', inputs),
+                  'residual': end_points['unit/' + last_conv]})
+  return units
+
+
+@pytest.mark.parametrize('unit_name', sorted(UNIT_FNS))
+def test_bounded_unit_with_projection_stays_in_relu6_range(graph, rng,
+                                                           unit_name):
+  """Large inputs: outputs and the projection shortcut lie in [0, 6].
+
+  What fixed-point inference relies on. The unbounded twin (same weights) on
+  the same input goes far outside that range, so the bound is not vacuous;
+  the output is exactly relu6(shortcut + clip(residual, -6, 6)).
+  """
+  unit_fn, unit_args = UNIT_FNS[unit_name]
+  inputs = tf.constant(rng.uniform(-50, 50, (2, 9, 9, 8)).astype(np.float32))
+  bounded, unbounded = _units(unit_fn, inputs, depth=16,
+                              **unit_args)
+  assert bounded['shortcut'].op.type == 'Relu6'
+  assert unbounded['shortcut'].op.type != 'Relu6'
+  with tf.Session() as sess:
+    _initialize_randomly(sess, tf.global_variables(), rng)
+    bounded, unbounded = sess.run([bounded, unbounded])
+  for name in ('output', 'shortcut'):
+    values = bounded[name]
+    assert values.min() == 0 and values.max() == 6, name
+    assert np.mean(values == 6) > 0.05 and np.mean(values == 0) > 0.05, name
+  assert unbounded['output'].max() > 20
+  assert unbounded['shortcut'].min() < -20
+  np.testing.assert_allclose(bounded['residual'], unbounded['residual'],
+                             rtol=1e-6)
+  residual = bounded['residual']
+  assert np.abs(residual).max() > 6  # So the clipping is exercised.
+  expected = np.clip(bounded['shortcut'] + np.clip(residual, -6, 6), 0, 6)
+  np.testing.assert_allclose(bounded['output'], expected, rtol=0, atol=1e-4)
+  # Without clipping the residual, a different output would come out.
+  unclipped = np.clip(bounded['shortcut'] + residual, 0, 6)
+  assert np.max(np.abs(unclipped - expected)) > 1
+
+
+@pytest.mark.parametrize('unit_name', sorted(UNIT_FNS))
+def test_bounded_identity_unit_equals_unbounded_when_nothing_saturates(
+    graph, rng, unit_name):
+  """Small inputs: ReLU6 and the clip change nothing, so the units agree.
+
+  With an identity shortcut (depth kept) the two units differ only by the
+  clipping and the upper bound 6, which small activations never reach; the
+  same unit on large inputs (second half of the batch) does saturate.
+  """
+  unit_fn, unit_args = UNIT_FNS[unit_name]
+  small = rng.uniform(-0.5, 0.5, (1, 9, 9, 8))
+  large = 100 * small
+  inputs = tf.constant(np.concatenate([small, large]).astype(np.float32))
+  bounded, unbounded = _units(unit_fn, inputs, depth=8,
+                              **unit_args)
+  assert not any('shortcut' in v.op.name for v in tf.global_variables())
+  with tf.Session() as sess:
+    _initialize_randomly(sess, tf.global_variables(), rng)
+    bounded, unbounded = sess.run([bounded['output'], unbounded['output']])
+  assert 0.1 < unbounded[0].max() < 6
+  np.testing.assert_allclose(bounded[0], unbounded[0], rtol=0, atol=1e-6)
+  assert unbounded[1].max() > 6
+  assert bounded[1].max() == 6
+
+
+# ---------------------------------------------------------------------------
+# store_non_strided_activations.
+
+
+def test_store_non_strided_activations_keeps_block_input_resolution(
+    v1_50_224):
+  """Blocks 1-3 report their input's resolution; block 4 has no stride."""
+  end_points = v1_50_224['non_strided'][1]
+  sizes = [end_points['%s/block%d' % (SCOPE, b)].shape.as_list()
+           for b in (1, 2, 3, 4)]
+  assert sizes == [[1, 56, 56, 256], [1, 28, 28, 512], [1, 14, 14, 1024],
+                   [1, 7, 7, 2048]]
+  # The same tower's units still report their own resolution: the last unit
+  # of block 1 now runs unstrided.
+  unit = end_points[SCOPE + '/block1/unit_3/bottleneck_v1']
+  assert unit.shape.as_list() == [1, 56, 56, 256]
+  assert len(v1_50_224['all_variables']) == len(v1_50_224['variables'])
+
+
+def test_store_non_strided_activations_leaves_the_output_unchanged(
+    v1_50_224):
+  """Same weights, inference mode: same logits, and subsampling each dense
+  block end point by 2 gives the default block end point.
+
+  The stride moved out of the last unit is applied right after the block,
+  and in V1 nothing after the unit's 3x3 conv looks at neighbouring pixels.
+  """
+  rng = np.random.RandomState(5)
+  images = rng.normal(size=(1, 224, 224, 3)).astype(np.float32)
+  default_net, default_end_points = (v1_50_224['net'],
+                                     v1_50_224['end_points'])
+  dense_net, dense_end_points = v1_50_224['non_strided']
+  blocks = ['%s/block%d' % (SCOPE, b) for b in (1, 2, 3, 4)]
+  with v1_50_224['graph'].as_default(), tf.Session() as sess:
+    _initialize_randomly(sess, v1_50_224['variables'], rng)
+    default, dense = sess.run(
+        [(default_net, [default_end_points[b] for b in blocks]),
+         (dense_net, [dense_end_points[b] for b in blocks])],
+        {v1_50_224['images']: images})
+  assert np.std(default[0]) > 1e-2
+  np.testing.assert_allclose(dense[0], default[0], rtol=1e-4, atol=1e-4)
+  for key, default_block, dense_block in zip(blocks, default[1], dense[1]):
+    factor = dense_block.shape[1] // default_block.shape[1]
+    assert factor == (1 if key.endswith('block4') else 2)
+    np.testing.assert_allclose(dense_block[:, ::factor, ::factor],
+                               default_block, rtol=1e-4, atol=1e-4,
+                               err_msg=key)
+
+
+# ---------------------------------------------------------------------------
+# Output stride and atrous convolution.
+
+
+@pytest.mark.parametrize('output_stride', [8, 16])
+@pytest.mark.parametrize('block_fn', [resnet_v1.resnet_v1_block,
+                                      resnet_v1.resnet_v1_basic_block],
+                         ids=['bottleneck', 'basic'])
+def test_output_stride_matches_subsampled_nominal_features(
+    graph, rng, block_fn, output_stride):
+  """Atrous units compute the nominal features, only more densely.
+
+  At a size of the form k * 32 + 1, the nominal (stride 32) features are the
+  dense ones sampled every 32 / output_stride positions from index 0. Both
+  unit kinds keep their stride on their last 3x3 convolution, which is what
+  makes the exchange exact.
+  """
+  images = tf.constant(rng.normal(size=(1, 65, 65, 3)).astype(np.float32))
+  nominal, _ = _build_tiny(images, block_fn=block_fn, global_pool=False,
+                           is_training=False)
+  num_variables = len(tf.global_variables())
+  dense, _ = _build_tiny(images, block_fn=block_fn, global_pool=False,
+                         is_training=False, output_stride=output_stride,
+                         reuse=True)
+  assert len(tf.global_variables()) == num_variables
+  depth = 64 if block_fn is resnet_v1.resnet_v1_block else 16
+  assert nominal.shape.as_list() == [1, 3, 3, depth]
+  size = 64 // output_stride + 1
+  assert dense.shape.as_list() == [1, size, size, depth]
+  with tf.Session() as sess:
+    _initialize_randomly(sess, tf.global_variables(), rng)
+    nominal_value, dense_value = sess.run([nominal, dense])
+  factor = 32 // output_stride
+  assert np.max(np.abs(nominal_value)) > 1e-2
+  np.testing.assert_allclose(dense_value[:, ::factor, ::factor, :],
+                             nominal_value, rtol=0, atol=1e-4)

@@ -1,0 +1,164 @@
+"""Restoring (parts of) checkpoints into a model, with clear mismatch reports.
+
+Fine-tuning starts from a checkpoint of another task: the logits of a
+1001-class ImageNet model cannot be loaded into a 10-class head, so they are
+excluded by scope and trained from scratch. Anything else that does not
+line up (a variable the checkpoint lacks, a shape that differs) is almost
+always a wrong `--model_name` or checkpoint, and is reported by name rather
+than surfacing as an opaque restore error halfway through.
+"""
+
+import tensorflow.compat.v1 as tf
+
+
+class CheckpointMismatchError(ValueError):
+  """The checkpoint does not fit the model; the message lists the variables."""
+
+
+def split_scopes(scopes):
+  """'a, b,' -> ['a', 'b']; None or '' -> []."""
+  if not scopes:
+    return []
+  return [s.strip() for s in scopes.split(',') if s.strip()]
+
+
+def _in_scopes(name, scopes):
+  return any(name == s or name.startswith(s.rstrip('/') + '/') for s in scopes)
+
+
+def resolve_checkpoint(path):
+  """A checkpoint file prefix for `path` (a prefix, or a directory)."""
+  if tf.io.gfile.isdir(path):
+    latest = tf.train.latest_checkpoint(path)
+    if latest is None:
+      raise FileNotFoundError('checkpoint_path %s is a directory without any '
+                              'checkpoint.' % path)
+    return latest
+  if not tf.io.gfile.exists(path + '.index') and not tf.io.gfile.exists(path):
+    raise FileNotFoundError('checkpoint_path %s does not exist (expected a '
+                            'checkpoint prefix with a .index file, or a '
+                            'directory).' % path)
+  return path
+
+
+def variables_to_train(trainable_scopes=None):
+  """Trainable variables under `trainable_scopes` (all when None or empty)."""
+  scopes = split_scopes(trainable_scopes)
+  variables = tf.trainable_variables()
+  if not scopes:
+    return variables
+  chosen = [v for v in variables if _in_scopes(v.op.name, scopes)]
+  if not chosen:
+    raise ValueError('trainable_scopes=%r matches no trainable variable; '
+                     'model scopes start with %s.'
+                     % (trainable_scopes,
+                        sorted({v.op.name.split('/')[0] for v in variables})))
+  return chosen
+
+
+def restore_map(checkpoint_path, exclude_scopes=None, ignore_missing_vars=False,
+                variables=None):
+  """Maps checkpoint names to this graph's variables for a partial restore.
+
+  Args:
+    checkpoint_path: checkpoint prefix (already resolved).
+    exclude_scopes: comma-separated scopes that are not restored.
+    ignore_missing_vars: skip model variables absent from the checkpoint
+      instead of failing.
+    variables: candidates; all global variables by default.
+
+  Returns:
+    dict {checkpoint name: variable}.
+
+  Raises:
+    CheckpointMismatchError: listing model variables missing from the
+      checkpoint (unless ignored), shape mismatches, and the checkpoint's
+      variables this model does not have.
+  """
+  excluded = split_scopes(exclude_scopes)
+  if variables is None:
+    variables = tf.global_variables()
+  reader = tf.train.load_checkpoint(checkpoint_path)
+  saved = reader.get_variable_to_shape_map()
+  wanted = {v.op.name: v for v in variables
+            if not _in_scopes(v.op.name, excluded) and
+            v.op.name != 'global_step'}
+  missing = sorted(n for n in wanted if n not in saved)
+  wrong_shape = sorted(
+      '%s: model %s, checkpoint %s' % (n, wanted[n].get_shape().as_list(),
+                                       saved[n])
+      for n in wanted if n in saved and
+      wanted[n].get_shape().as_list() != list(saved[n]))
+  if wrong_shape or (missing and not ignore_missing_vars):
+    model_names = {v.op.name for v in variables}
+    unexpected = sorted(n for n in saved if n not in model_names and
+                        not _in_scopes(n, excluded) and n != 'global_step')
+    raise CheckpointMismatchError(_mismatch_message(
+        checkpoint_path, [] if ignore_missing_vars else missing, wrong_shape,
+        unexpected))
+  for name in missing:
+    tf.logging.warning('Variable %s is not in checkpoint %s; it keeps its '
+                       'initial value.', name, checkpoint_path)
+  return {n: v for n, v in wanted.items() if n in saved}
+
+
+def _mismatch_message(path, missing, wrong_shape, unexpected, limit=20):
+  def listing(title, items):
+    shown = items[:limit]
+    more = len(items) - len(shown)
+    lines = ['  %s (%d):' % (title, len(items))]
+    lines += ['    ' + i for i in shown]
+    if more:
+      lines.append('    ... and %d more' % more)
+    return lines
+  lines = ['checkpoint %s does not match the model.' % path]
+  if missing:
+    lines += listing('missing from the checkpoint', missing)
+  if wrong_shape:
+    lines += listing('different shapes', wrong_shape)
+  if unexpected:
+    lines += listing('in the checkpoint but not in the model', unexpected)
+  lines.append('Check --model_name; exclude replaced layers with '
+               '--checkpoint_exclude_scopes (e.g. the logits) or pass '
+               '--ignore_missing_vars.')
+  return '\n'.join(lines)
+
+
+def init_fn_from_checkpoint(checkpoint_path, exclude_scopes=None,
+                            ignore_missing_vars=False):
+  """A Scaffold init_fn restoring `checkpoint_path` after initialization.
+
+  The map is built (and checked) right away, so a mismatch fails before any
+  session starts.
+  """
+  path = resolve_checkpoint(checkpoint_path)
+  var_map = restore_map(path, exclude_scopes, ignore_missing_vars)
+  if not var_map:
+    raise CheckpointMismatchError(
+        'checkpoint %s has none of the model\'s variables.' % path)
+  saver = tf.train.Saver(var_map)
+
+  def init_fn(unused_scaffold, session):
+    tf.logging.info('Initializing %d variables from %s', len(var_map), path)
+    saver.restore(session, path)
+
+  return init_fn
+
+
+def has_checkpoint(directory):
+  """True when `directory` holds a checkpoint to resume from."""
+  return (tf.io.gfile.isdir(directory) and
+          tf.train.latest_checkpoint(directory) is not None)
+
+
+def checkpoint_step(path):
+  """The global step recorded in checkpoint `path` (0 if none)."""
+  reader = tf.train.load_checkpoint(path)
+  if reader.has_tensor('global_step'):
+    return int(reader.get_tensor('global_step'))
+  return 0
+
+
+__all__ = ['CheckpointMismatchError', 'checkpoint_step', 'has_checkpoint',
+           'init_fn_from_checkpoint', 'resolve_checkpoint', 'restore_map',
+           'split_scopes', 'variables_to_train']

@@ -1,0 +1,153 @@
+"""Configuration of training and evaluation runs, one source for flags too.
+
+Each run is described by a dataclass whose fields carry their help text. The
+scripts turn the fields into absl flags of the same names and defaults
+(`define_flags`) and read them back (`from_flags`); tests build the
+dataclasses directly. The names and defaults are slim's, so existing command
+lines keep working.
+"""
+
+import dataclasses
+import typing
+
+
+def _field(default, help_text):
+  return dataclasses.field(default=default, metadata={'help': help_text})
+
+
+@dataclasses.dataclass
+class TrainConfig:
+  """Everything `train_lib.train` needs."""
+  train_dir: str = _field(
+      '/tmp/tfmodel/', 'Directory for checkpoints and event logs; a run '
+      'started again resumes from the last checkpoint here.')
+  dataset_name: str = _field('digits', 'Dataset to train on.')
+  dataset_split_name: str = _field('train', 'Split to train on.')
+  dataset_dir: typing.Optional[str] = _field(
+      None, 'Directory holding the converted dataset.')
+  model_name: str = _field('resnet_v2_50', 'Network from nets.nets_factory.')
+  preprocessing_name: typing.Optional[str] = _field(
+      None, 'Preprocessing; the model\'s default when unset.')
+  batch_size: int = _field(32, 'Examples per training step.')
+  train_image_size: typing.Optional[int] = _field(
+      None, 'Input size; the model\'s default size when unset.')
+  max_number_of_steps: typing.Optional[int] = _field(
+      None, 'Global step at which training stops; forever when unset.')
+  labels_offset: int = _field(
+      0, 'Subtracted from dataset labels, e.g. 1 to train a 1000-class net '
+      'on 1001-label ImageNet records (label 0 = background).')
+  num_readers: int = _field(4, 'Files read in parallel.')
+  num_preprocessing_threads: int = _field(4, 'Parallel preprocessing calls.')
+  seed: typing.Optional[int] = _field(None, 'Graph-level random seed.')
+  # Optimization.
+  optimizer: str = _field(
+      'rmsprop', 'One of adadelta, adagrad, adam, ftrl, momentum, rmsprop, '
+      'sgd.')
+  learning_rate: float = _field(0.01, 'Initial learning rate.')
+  learning_rate_decay_type: str = _field(
+      'exponential', 'One of exponential, fixed, polynomial.')
+  learning_rate_decay_factor: float = _field(0.94, 'Exponential decay factor.')
+  end_learning_rate: float = _field(
+      0.0001, 'Final rate of polynomial decay.')
+  num_epochs_per_decay: float = _field(
+      2.0, 'Epochs between decays (the polynomial decay length).')
+  label_smoothing: float = _field(0.0, 'Label smoothing amount.')
+  weight_decay: float = _field(0.00004, 'L2 weight decay of conv weights.')
+  batch_norm_decay: typing.Optional[float] = _field(
+      None, 'Moving-average decay of batch norm statistics; the arg scope\'s '
+      'default (0.997) when unset. Short runs on small data want ~0.9.')
+  moving_average_decay: typing.Optional[float] = _field(
+      None, 'Keep exponential moving averages of the weights with this decay '
+      '(evaluate with --moving_average_decay to use them).')
+  adadelta_rho: float = _field(0.95, 'Adadelta decay rate.')
+  adagrad_initial_accumulator_value: float = _field(
+      0.1, 'Adagrad initial accumulator value.')
+  adam_beta1: float = _field(0.9, 'Adam first-moment decay.')
+  adam_beta2: float = _field(0.999, 'Adam second-moment decay.')
+  opt_epsilon: float = _field(1.0, 'Epsilon of adadelta, adam and rmsprop.')
+  ftrl_learning_rate_power: float = _field(-0.5, 'FTRL learning rate power.')
+  ftrl_initial_accumulator_value: float = _field(
+      0.1, 'FTRL initial accumulator value.')
+  ftrl_l1: float = _field(0.0, 'FTRL L1 regularization.')
+  ftrl_l2: float = _field(0.0, 'FTRL L2 regularization.')
+  momentum: float = _field(0.9, 'Momentum of the momentum optimizer.')
+  rmsprop_momentum: float = _field(0.9, 'RMSProp momentum.')
+  rmsprop_decay: float = _field(0.9, 'RMSProp decay.')
+  # Fine-tuning.
+  checkpoint_path: typing.Optional[str] = _field(
+      None, 'Checkpoint (file or directory) to initialize from when train_dir '
+      'has none.')
+  checkpoint_exclude_scopes: typing.Optional[str] = _field(
+      None, 'Comma-separated scopes not restored from checkpoint_path, e.g. '
+      'resnet_v2_50/logits.')
+  trainable_scopes: typing.Optional[str] = _field(
+      None, 'Comma-separated scopes to train; all variables when unset.')
+  ignore_missing_vars: bool = _field(
+      False, 'Skip model variables missing from checkpoint_path instead of '
+      'failing.')
+  # Logging and saving.
+  log_every_n_steps: int = _field(10, 'Steps between log lines.')
+  save_summaries_secs: int = _field(600, 'Seconds between summaries.')
+  save_interval_secs: int = _field(600, 'Seconds between checkpoints.')
+
+
+@dataclasses.dataclass
+class EvalConfig:
+  """Everything `eval_lib.evaluate` needs."""
+  checkpoint_path: str = _field(
+      '/tmp/tfmodel/', 'Checkpoint file, or a directory (its latest '
+      'checkpoint, or every new one with --eval_interval_secs).')
+  eval_dir: str = _field('/tmp/tfmodel/', 'Where results and summaries go.')
+  dataset_name: str = _field('digits', 'Dataset to evaluate on.')
+  dataset_split_name: str = _field('validation', 'Split to evaluate.')
+  dataset_dir: typing.Optional[str] = _field(
+      None, 'Directory holding the converted dataset.')
+  model_name: str = _field('resnet_v2_50', 'Network from nets.nets_factory.')
+  preprocessing_name: typing.Optional[str] = _field(
+      None, 'Preprocessing; the model\'s default when unset.')
+  batch_size: int = _field(100, 'Examples per evaluation step.')
+  eval_image_size: typing.Optional[int] = _field(
+      None, 'Input size; the model\'s default size when unset.')
+  labels_offset: int = _field(0, 'Subtracted from dataset labels.')
+  num_classes: typing.Optional[int] = _field(
+      None, 'Logits of the checkpoint; dataset classes minus labels_offset '
+      'when unset.')
+  moving_average_decay: typing.Optional[float] = _field(
+      None, 'Evaluate the moving averages of the weights kept with this '
+      'decay.')
+  max_num_batches: typing.Optional[int] = _field(
+      None, 'Evaluate at most this many batches; the whole split when unset.')
+  eval_interval_secs: typing.Optional[int] = _field(
+      None, 'Evaluate every new checkpoint in checkpoint_path, polling this '
+      'often; evaluate once when unset.')
+  eval_timeout_secs: typing.Optional[int] = _field(
+      None, 'Stop waiting for new checkpoints after this long.')
+  num_preprocessing_threads: int = _field(4, 'Parallel preprocessing calls.')
+
+
+def define_flags(config_class, flags_module, skip=()):
+  """Defines one absl flag per field of `config_class`, same name and default."""
+  for field in dataclasses.fields(config_class):
+    if field.name in skip:
+      continue
+    kind = field.type
+    if kind in (typing.Optional[str], str):
+      define = flags_module.DEFINE_string
+    elif kind in (typing.Optional[int], int):
+      define = flags_module.DEFINE_integer
+    elif kind in (typing.Optional[float], float):
+      define = flags_module.DEFINE_float
+    elif kind is bool:
+      define = flags_module.DEFINE_bool
+    else:
+      raise TypeError('no flag type for %s: %r' % (field.name, kind))
+    define(field.name, field.default, field.metadata['help'])
+
+
+def from_flags(config_class, flag_values, **overrides):
+  """Builds `config_class` from parsed flags of the same names."""
+  values = {f.name: getattr(flag_values, f.name)
+            for f in dataclasses.fields(config_class)
+            if f.name in flag_values}
+  values.update(overrides)
+  return config_class(**values)
