@@ -1,0 +1,157 @@
+"""Evaluation of classification checkpoints: top-1, top-5, per-class recall.
+
+One pass over a whole split (every example exactly once, the last batch
+possibly smaller), counting in NumPy, so the figures are exact rather than
+streaming estimates. With `eval_interval_secs` every new checkpoint in a
+directory is evaluated as training writes it.
+"""
+
+import json
+import os
+import time
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+
+from datasets import dataset_factory
+from datasets import input_pipeline
+from nets import nets_factory
+from preprocessing import preprocessing_factory
+from training import checkpoints
+from training import train_lib
+
+
+def _build_eval_graph(config, split):
+  num_classes = config.num_classes or (split.num_classes -
+                                       config.labels_offset)
+  network_fn = nets_factory.get_network_fn(config.model_name, num_classes,
+                                           is_training=False)
+  image_size = config.eval_image_size or network_fn.default_image_size
+  preprocess = preprocessing_factory.get_preprocessing(
+      config.preprocessing_name or config.model_name, is_training=False)
+  dataset = input_pipeline.make_dataset(
+      split, config.batch_size, preprocess_fn=preprocess,
+      image_size=image_size, is_training=False, num_epochs=1,
+      labels_offset=config.labels_offset,
+      num_parallel_calls=config.num_preprocessing_threads)
+  images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
+  logits, _ = network_fn(images)
+  logits = tf.reshape(logits, [-1, num_classes])
+  k = min(5, num_classes)
+  _, top_k = tf.nn.top_k(logits, k=k)
+  global_step = tf.train.get_or_create_global_step()
+  if config.moving_average_decay:
+    ema = tf.train.ExponentialMovingAverage(config.moving_average_decay,
+                                            global_step)
+    restore = ema.variables_to_restore(slim.get_model_variables())
+    restore[global_step.op.name] = global_step
+  else:
+    restore = {v.op.name: v for v in tf.global_variables()}
+  return {'labels': labels, 'top_k': top_k, 'num_classes': num_classes,
+          'saver': tf.train.Saver(restore), 'global_step': global_step}
+
+
+def _scores(labels, top_k, num_classes):
+  """Accuracy figures from all labels [N] and top-k predictions [N, k]."""
+  n = len(labels)
+  correct1 = top_k[:, 0] == labels
+  correct5 = (top_k == labels[:, None]).any(axis=1)
+  recall = {}
+  for c in range(num_classes):
+    mask = labels == c
+    if mask.any():
+      recall[c] = float(correct1[mask].mean())
+  return {
+      'num_examples': int(n),
+      'top1_accuracy': float(correct1.mean()) if n else 0.0,
+      'top5_accuracy': float(correct5.mean()) if n else 0.0,
+      'top5_k': int(top_k.shape[1]),
+      'per_class_recall': recall,
+      'mean_per_class_recall': (float(np.mean(list(recall.values())))
+                                if recall else 0.0),
+  }
+
+
+def evaluate_checkpoint(config, checkpoint_path, split=None):
+  """Evaluates one checkpoint over the split; returns a results dict."""
+  split = split or dataset_factory.get_split(
+      config.dataset_name, config.dataset_split_name, config.dataset_dir)
+  graph = tf.Graph()
+  with graph.as_default():
+    ops = _build_eval_graph(config, split)
+    all_labels, all_top = [], []
+    with tf.Session() as sess:
+      ops['saver'].restore(sess, checkpoint_path)
+      step = int(sess.run(ops['global_step']))
+      batches = 0
+      while config.max_num_batches is None or batches < config.max_num_batches:
+        try:
+          labels, top = sess.run([ops['labels'], ops['top_k']])
+        except tf.errors.OutOfRangeError:
+          break
+        all_labels.append(labels)
+        all_top.append(top)
+        batches += 1
+  labels = np.concatenate(all_labels) if all_labels else np.zeros([0], int)
+  top = (np.concatenate(all_top) if all_top
+         else np.zeros([0, 1], int))
+  results = _scores(labels, top, ops['num_classes'])
+  results.update({'checkpoint': checkpoint_path, 'global_step': step,
+                  'model_name': config.model_name,
+                  'dataset': '%s/%s' % (config.dataset_name,
+                                        config.dataset_split_name),
+                  'moving_averages': bool(config.moving_average_decay)})
+  return results
+
+
+def _write_results(config, results):
+  tf.io.gfile.makedirs(config.eval_dir)
+  path = os.path.join(config.eval_dir, 'eval_results.json')
+  tmp = path + '.tmp'
+  with tf.io.gfile.GFile(tmp, 'w') as f:
+    json.dump(results, f, indent=2, sort_keys=True)
+  tf.io.gfile.rename(tmp, path, overwrite=True)
+  writer = tf.summary.FileWriterCache.get(config.eval_dir)
+  summary = tf.Summary(value=[
+      tf.Summary.Value(tag='eval/top1_accuracy',
+                       simple_value=results['top1_accuracy']),
+      tf.Summary.Value(tag='eval/top5_accuracy',
+                       simple_value=results['top5_accuracy'])])
+  writer.add_summary(summary, results['global_step'])
+  writer.flush()
+  return path
+
+
+def evaluate(config, log_fn=None):
+  """Evaluates once, or every new checkpoint when eval_interval_secs is set.
+
+  Returns:
+    The results dict of the (last) evaluated checkpoint; it is also written
+    to `<eval_dir>/eval_results.json` and as summaries.
+  """
+  log = log_fn or tf.logging.info
+  train_lib.check_image_size(config.eval_image_size, 'eval_image_size')
+  if config.model_name not in nets_factory.networks_map:
+    raise ValueError('model_name=%r is unknown; known networks: %s.'
+                     % (config.model_name,
+                        ', '.join(sorted(nets_factory.networks_map))))
+  split = dataset_factory.get_split(config.dataset_name,
+                                    config.dataset_split_name,
+                                    config.dataset_dir)
+  if config.eval_interval_secs:
+    paths = tf.train.checkpoints_iterator(
+        config.checkpoint_path, min_interval_secs=config.eval_interval_secs,
+        timeout=config.eval_timeout_secs)
+  else:
+    paths = [checkpoints.resolve_checkpoint(config.checkpoint_path)]
+  results = None
+  for path in paths:
+    start = time.time()
+    results = evaluate_checkpoint(config, path, split)
+    results['seconds'] = time.time() - start
+    out = _write_results(config, results)
+    log('%s (step %d): top-1 %.4f, top-5 %.4f over %d examples; wrote %s'
+        % (path, results['global_step'], results['top1_accuracy'],
+           results['top5_accuracy'], results['num_examples'], out))
+  return results
