@@ -1,0 +1,37 @@
+"""Evaluates a classifier checkpoint: top-1, top-5 and per-class recall.
+
+    python eval_image_classifier.py --checkpoint_path=/tmp/train \
+        --eval_dir=/tmp/eval --dataset_name=digits --dataset_dir=/tmp/digits \
+        --dataset_split_name=validation --model_name=resnet_v1_cifar_20
+
+--checkpoint_path may be a checkpoint or a directory (its latest); with
+--eval_interval_secs every new checkpoint there is evaluated. Results are
+printed and written to <eval_dir>/eval_results.json.
+"""
+
+import json
+
+from absl import app
+from absl import flags
+
+from training import cli
+from training import config as config_lib
+
+config_lib.define_flags(config_lib.EvalConfig, flags)
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  from training import eval_lib  # pylint: disable=g-import-not-at-top
+  config = config_lib.from_flags(config_lib.EvalConfig, FLAGS)
+  results = cli.run_main(lambda: eval_lib.evaluate(config))
+  summary = {k: results[k] for k in ('global_step', 'num_examples',
+                                     'top1_accuracy', 'top5_accuracy',
+                                     'mean_per_class_recall')}
+  print(json.dumps(summary, indent=2))
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,54 @@
+"""Exports a trained classifier as a SavedModel (and a frozen GraphDef).
+
+    python export_inference_graph.py --model_name=resnet_v1_cifar_20 \
+        --checkpoint_path=/tmp/train --num_classes=10 \
+        --output_dir=/tmp/export/saved_model --frozen_graph=/tmp/export/frozen.pb
+
+The serving signature 'serving_default' takes `images` (uint8 0-255 or, with
+--input_type=float32, floats in 0-1; any size) and returns `probabilities`,
+`classes` (top-k dataset labels) and `scores`; preprocessing is inside.
+"""
+
+from absl import app
+from absl import flags
+
+from training import cli
+
+flags.DEFINE_string('model_name', 'resnet_v2_50', 'Network from nets_factory.')
+flags.DEFINE_string('checkpoint_path', None,
+                    'Checkpoint file, or a directory (its latest checkpoint).')
+flags.DEFINE_integer('num_classes', None, 'Logits of the checkpoint.')
+flags.DEFINE_integer('labels_offset', 0,
+                     'Added to predicted classes to give dataset labels.')
+flags.DEFINE_string('output_dir', None, 'SavedModel directory (must be new).')
+flags.DEFINE_string('frozen_graph', None,
+                    'Also write a frozen GraphDef here (must be new).')
+flags.DEFINE_integer('image_size', None, 'Network input size; model default '
+                     'when unset.')
+flags.DEFINE_string('preprocessing_name', None,
+                    'Preprocessing; the model\'s default when unset.')
+flags.DEFINE_enum('input_type', 'uint8', ['uint8', 'float32'],
+                  'Type of the images fed to the signature.')
+flags.DEFINE_integer('top_k', 5, 'Classes returned per image.')
+flags.mark_flags_as_required(['checkpoint_path', 'num_classes', 'output_dir'])
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  from training import export_lib  # pylint: disable=g-import-not-at-top
+  result = cli.run_main(lambda: export_lib.export(
+      FLAGS.checkpoint_path, FLAGS.model_name, FLAGS.num_classes,
+      FLAGS.output_dir, FLAGS.frozen_graph, FLAGS.image_size,
+      FLAGS.preprocessing_name, FLAGS.input_type, FLAGS.top_k,
+      FLAGS.labels_offset))
+  print('Exported SavedModel to %s%s (input %dx%d, %d classes)'
+        % (result.saved_model_dir,
+           ' and frozen graph to %s' % result.frozen_graph
+           if result.frozen_graph else '', result.image_size,
+           result.image_size, result.num_classes))
+
+
+if __name__ == '__main__':
+  app.run(main)

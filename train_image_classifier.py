@@ -1,0 +1,34 @@
+"""Trains an image classifier from `nets` on a converted dataset.
+
+    python train_image_classifier.py --train_dir=/tmp/train \
+        --dataset_name=digits --dataset_dir=/tmp/digits \
+        --model_name=resnet_v1_cifar_20 --max_number_of_steps=1000
+
+Flags are slim's (see training/config.py for all of them). Fine-tune a
+published checkpoint with --checkpoint_path and
+--checkpoint_exclude_scopes=<scope>/logits; stop with Ctrl-C and start the
+same command again to resume from the last checkpoint.
+"""
+
+from absl import app
+from absl import flags
+
+from training import cli
+from training import config as config_lib
+
+config_lib.define_flags(config_lib.TrainConfig, flags)
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  from training import train_lib  # pylint: disable=g-import-not-at-top
+  config = config_lib.from_flags(config_lib.TrainConfig, FLAGS)
+  result = cli.run_main(lambda: train_lib.train(config))
+  print('Finished at global step %d (loss %.4f) in %.1f s; checkpoints in %s'
+        % (result.global_step, result.loss, result.seconds, config.train_dir))
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,24 @@
+"""Shared glue of the absl-flag scripts: quiet logs, errors as exit codes."""
+
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+
+def run_main(fn):
+  """Runs fn(); user errors print one clear message and exit with status 2.
+
+  Programming errors still show their traceback; the errors turned into
+  messages are the ones raised for bad arguments, missing files and
+  mismatched checkpoints, whose messages already say what to do.
+  """
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  from training import checkpoints  # pylint: disable=g-import-not-at-top
+  tf.logging.set_verbosity(tf.logging.INFO)
+  try:
+    return fn()
+  except (ValueError, FileNotFoundError, FileExistsError,
+          checkpoints.CheckpointMismatchError) as e:
+    print('error: %s' % e, file=sys.stderr)
+    sys.exit(2)
