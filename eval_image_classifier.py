@@ -11,6 +11,11 @@ printed and written to <eval_dir>/eval_results.json.
 
 import json
 
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 

@@ -9,6 +9,11 @@ The serving signature 'serving_default' takes `images` (uint8 0-255 or, with
 `classes` (top-k dataset labels) and `scores`; preprocessing is inside.
 """
 
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 

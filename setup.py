@@ -1,4 +1,4 @@
-"""Installs the `nets` and `resnet_utils` packages.
+"""Installs the packages: nets, resnet_utils, datasets, preprocessing, training.
 
 TensorFlow and tf-keras must come from the same minor release: tf-slim's
 batch norm runs on tf-keras's legacy layers, which track TensorFlow's
@@ -17,7 +17,10 @@ setuptools.setup(
     python_requires='>=3.10,<3.14',
     packages=setuptools.find_packages(include=['nets', 'nets.*',
                                                'resnet_utils',
-                                               'resnet_utils.*']),
+                                               'resnet_utils.*',
+                                               'datasets',
+                                               'preprocessing',
+                                               'training']),
     install_requires=[
         'tensorflow>=2.19,<2.22',
         'tf-keras>=2.19,<2.22',
@@ -26,7 +29,8 @@ setuptools.setup(
         'numpy>=1.26,<3',
     ],
     extras_require={
-        'test': ['pytest>=8,<10'],
+        'digits': ['scikit-learn>=1.3,<2'],
+        'test': ['pytest>=8,<10', 'scikit-learn>=1.3,<2'],
     },
     license='Apache-2.0',
     classifiers=[

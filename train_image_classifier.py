@@ -10,6 +10,11 @@ published checkpoint with --checkpoint_path and
 same command again to resume from the last checkpoint.
 """
 
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 

@@ -56,3 +56,7 @@ class DownloadError(DatasetError):
 
 class MissingDependencyError(DatasetError, ImportError):
   """An optional package a converter needs is not installed."""
+
+
+class InvalidOptionError(DatasetError, ValueError):
+  """A converter option that is missing, out of range or not applicable."""

@@ -20,4 +20,5 @@ augmentation; evaluation mode is deterministic.
   and crop, flip, per-image standardization.
 * `preprocessing_factory`: a recipe by name, or by network name
   (`get_preprocessing('resnet_v2_50')` is Inception preprocessing).
+* `image_ops`: the input checks, conversions and resize the recipes share.
 """

@@ -1,9 +1,6 @@
-"""Shared glue of the absl-flag scripts: quiet logs, errors as exit codes."""
+"""Shared glue of the absl-flag scripts: errors as exit codes."""
 
-import os
 import sys
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 
 def run_main(fn):

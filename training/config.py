@@ -31,6 +31,9 @@ class TrainConfig:
   batch_size: int = _field(32, 'Examples per training step.')
   train_image_size: typing.Optional[int] = _field(
       None, 'Input size; the model\'s default size when unset.')
+  random_flip: bool = _field(
+      True, 'Random left-right flips in training preprocessing; turn off for '
+      'data whose mirror image is another thing (digits, text).')
   max_number_of_steps: typing.Optional[int] = _field(
       None, 'Global step at which training stops; forever when unset.')
   labels_offset: int = _field(

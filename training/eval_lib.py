@@ -112,14 +112,15 @@ def _write_results(config, results):
   with tf.io.gfile.GFile(tmp, 'w') as f:
     json.dump(results, f, indent=2, sort_keys=True)
   tf.io.gfile.rename(tmp, path, overwrite=True)
-  writer = tf.summary.FileWriterCache.get(config.eval_dir)
   summary = tf.Summary(value=[
       tf.Summary.Value(tag='eval/top1_accuracy',
                        simple_value=results['top1_accuracy']),
       tf.Summary.Value(tag='eval/top5_accuracy',
                        simple_value=results['top5_accuracy'])])
-  writer.add_summary(summary, results['global_step'])
-  writer.flush()
+  with tf.Graph().as_default():  # The v1 writer needs graph mode.
+    writer = tf.summary.FileWriter(config.eval_dir)
+    writer.add_summary(summary, results['global_step'])
+    writer.close()
   return path
 
 

@@ -72,7 +72,8 @@ def build_training_graph(config, split):
       batch_norm_decay=config.batch_norm_decay)
   image_size = config.train_image_size or network_fn.default_image_size
   preprocess = preprocessing_factory.get_preprocessing(
-      config.preprocessing_name or config.model_name, is_training=True)
+      config.preprocessing_name or config.model_name, is_training=True,
+      random_flip=config.random_flip)
   global_step = tf.train.get_or_create_global_step()
 
   with tf.device('/cpu:0'), tf.name_scope('inputs'):
