@@ -63,7 +63,7 @@ def main(argv):
              time.time() - start, eval_config.eval_dir))
     return 0
 
-  return cli.run_main(run)
+  return cli.run_main(run, verbosity='WARN')
 
 
 if __name__ == '__main__':

@@ -29,7 +29,6 @@ import os
 from datasets import dataset_info
 from datasets import errors
 from datasets import labels
-from datasets import tfrecords
 
 SplitInfo = collections.namedtuple('SplitInfo', [
     'name', 'split_name', 'files', 'num_samples', 'num_classes',
@@ -163,6 +162,9 @@ def _described_split(spec, split_name, dataset_dir, file_pattern):
     files, num_samples = listed, split['num_samples']
   else:
     # Sizes of listed shards are known; anything else has to be counted.
+    # (Imported here: reading needs TensorFlow, the registry does not, so
+    # the command line can reject a bad dataset name without loading it.)
+    from datasets import tfrecords  # pylint: disable=g-import-not-at-top
     sizes = dict(zip(listed, split.get('shard_sizes') or []))
     files = _glob(dataset_dir, file_pattern, split_name)
     with tfrecords.RecordReader() as reader:

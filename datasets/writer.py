@@ -13,6 +13,12 @@ A conversion either produces a complete dataset or changes nothing:
    aside into `.old-XXXX`, the new ones renamed in, dataset_info.json last,
    and the old ones deleted. If a rename fails, the moves are undone.
 
+Each step is a rename within one directory, so readers never see a shard
+half-written; between the moves a reader may find no dataset_info.json,
+never a description of files that are not there yet. A process killed
+outright (power loss, kill -9) can leave a hidden `.tmp-`/`.old-` directory
+behind, which is safe to delete.
+
 On any error (including Ctrl-C) the staging directory is removed, and a
 dataset_dir this call created is removed again when it is left empty. Files
 in dataset_dir that are not part of the old dataset (a train directory,
@@ -52,30 +58,36 @@ def shard_sizes(num_records, num_shards):
   return [base + 1 if i < extra else base for i in range(num_shards)]
 
 
-def existing_dataset_files(dataset_dir):
-  """Names of the files in dataset_dir that belong to a converted dataset.
+def _replaced_files(dataset_dir):
+  """The files an overwrite removes: the old dataset's own, nothing else.
 
-  These are dataset_info.json, labels.txt, the shards the description lists
-  and any other `*.tfrecord` file (a dataset written by another tool counts
-  as data too). Empty if the directory does not exist.
+  dataset_info.json, labels.txt and the shards dataset_info.json lists.
   """
   if not os.path.isdir(dataset_dir):
-    return []
-  names = set()
-  for name in os.listdir(dataset_dir):
-    path = os.path.join(dataset_dir, name)
-    if not os.path.isfile(path):
-      continue
-    if name in (dataset_info.DATASET_INFO_FILENAME, labels.LABELS_FILENAME) or (
-        name.endswith('.tfrecord')):
-      names.add(name)
+    return set()
+  names = {n for n in (dataset_info.DATASET_INFO_FILENAME,
+                       labels.LABELS_FILENAME)
+           if os.path.isfile(os.path.join(dataset_dir, n))}
   try:
     info = dataset_info.read_dataset_info(dataset_dir)
   except errors.DatasetError:
-    info = None
-  if info is not None:
-    names.update(n for n in dataset_info.listed_files(info)
-                 if os.path.isfile(os.path.join(dataset_dir, n)))
+    return names
+  return names | {n for n in dataset_info.listed_files(info)
+                  if os.path.isfile(os.path.join(dataset_dir, n))}
+
+
+def existing_dataset_files(dataset_dir):
+  """Names of the files that make dataset_dir count as holding a dataset.
+
+  Those an overwrite replaces (see _replaced_files) and, to be safe, any
+  `*.tfrecord` file: data written by another tool is not silently mixed
+  with a new dataset. An overwrite leaves such files in place, though,
+  since no description says they belong to the old dataset.
+  """
+  names = _replaced_files(dataset_dir)
+  if os.path.isdir(dataset_dir):
+    names.update(n for n in os.listdir(dataset_dir) if n.endswith(
+        '.tfrecord') and os.path.isfile(os.path.join(dataset_dir, n)))
   return sorted(names)
 
 
@@ -95,6 +107,8 @@ def check_can_write(dataset_dir, overwrite, num_shards=1):
       num_shards < 1):
     raise errors.InvalidOptionError(
         'num_shards must be a positive integer; got %r.' % (num_shards,))
+  if not dataset_dir:
+    raise errors.InvalidOptionError('dataset_dir must name a directory.')
   if os.path.exists(dataset_dir) and not os.path.isdir(dataset_dir):
     raise errors.DatasetError('dataset_dir %s exists and is not a directory.'
                               % dataset_dir)
@@ -169,15 +183,14 @@ def _write_all(directory, dataset_name, splits, labels_to_names, num_shards,
 
 def _commit(staging, dataset_dir, overwrite):
   """Moves the staged dataset into dataset_dir, replacing the old one."""
-  old = existing_dataset_files(dataset_dir)
-  if old and not overwrite:  # Written meanwhile by someone else.
+  if not overwrite:  # Another conversion may have finished meanwhile.
     check_can_write(dataset_dir, overwrite)
   new = sorted(os.listdir(staging), key=lambda n: (
       n == dataset_info.DATASET_INFO_FILENAME, n))
-  # Anything about to be overwritten by a new file is moved aside as well,
-  # so that a failed commit can put it back.
-  old = sorted(set(old) | {n for n in new
-                           if os.path.exists(os.path.join(dataset_dir, n))})
+  # Anything a new file replaces is moved aside as well, so that a failed
+  # commit can put it back.
+  old = sorted(_replaced_files(dataset_dir) | {
+      n for n in new if os.path.exists(os.path.join(dataset_dir, n))})
   backup = tempfile.mkdtemp(prefix=_BACKUP_PREFIX, dir=dataset_dir)
   moved_old, moved_new = [], []
   try:

@@ -470,10 +470,11 @@ def test_overwrite_replaces_the_dataset_and_keeps_other_files(tmp_path):
   (tmp_path / 'train').mkdir()
   (tmp_path / 'train' / 'checkpoint').write_text('keep me')
   (tmp_path / 'notes.md').write_text('keep me too')
+  (tmp_path / 'mine.tfrecord').write_bytes(b'not described, so not ours')
   info = _write(str(tmp_path), [1, 1], 1, overwrite=True)
   assert sorted(os.listdir(tmp_path)) == [
-      'dataset_info.json', 'labels.txt', 'notes.md', 'tiny_train_00000-of-'
-      '00001.tfrecord', 'train']
+      'dataset_info.json', 'labels.txt', 'mine.tfrecord', 'notes.md',
+      'tiny_train_00000-of-00001.tfrecord', 'train']
   assert (tmp_path / 'train' / 'checkpoint').read_text() == 'keep me'
   assert info['splits']['train']['num_samples'] == 2
   assert [e.label for e in _read_examples(str(tmp_path), 'train')] == [1, 1]

@@ -475,7 +475,9 @@ def test_bad_multi_grid_raises_before_building(graph, builder, multi_grid,
 def test_depth_multiplier_scales_block_widths(v1_50_multi_grid):
   """A quarter of the base depths 64, 128, 256, 512 (above the floor of 8).
 
-  The root convolution is not scaled: it stays 64 channels wide.
+  The root convolution is not scaled: it stays 64 channels wide, which is
+  now also block 1's output depth (16 * 4), so block 1's first unit needs no
+  projection shortcut.
   """
   shapes = v1_50_multi_grid['shapes']
   end_points = v1_50_multi_grid['end_points']
@@ -483,7 +485,9 @@ def test_depth_multiplier_scales_block_widths(v1_50_multi_grid):
   assert shapes['resnet_v1_50/conv1/weights'] == [7, 7, 3, 64]
   assert shapes[unit + 'conv1/weights'] == [1, 1, 64, 16]
   assert shapes[unit + 'conv3/weights'] == [1, 1, 16, 64]
-  assert shapes[unit + 'shortcut/weights'] == [1, 1, 64, 64]
+  assert unit + 'shortcut/weights' not in shapes
+  assert shapes['resnet_v1_50/block2/unit_1/bottleneck_v1/shortcut/weights'] \
+      == [1, 1, 64, 128]
   depths = [end_points['resnet_v1_50/block%d' % b].shape.as_list()[-1]
             for b in (1, 2, 3, 4)]
   assert depths == [64, 128, 256, 512]
@@ -496,6 +500,7 @@ def test_min_base_depth_floors_the_scaled_depths(v1_50_min_base_depth):
   unit = 'resnet_v1_50/block1/unit_1/bottleneck_v1/'
   assert shapes['resnet_v1_50/conv1/weights'] == [7, 7, 3, 64]
   assert shapes[unit + 'conv1/weights'] == [1, 1, 64, 32]
+  assert shapes[unit + 'shortcut/weights'] == [1, 1, 64, 128]
   depths = [end_points['resnet_v1_50/block%d' % b].shape.as_list()[-1]
             for b in (1, 2, 3, 4)]
   assert depths == [128, 128, 256, 512]

@@ -157,6 +157,17 @@ def train(config, log_fn=None, session_config=None):
     resuming = checkpoints.has_checkpoint(config.train_dir)
     if resuming:
       _check_resumable(config.train_dir)
+      step = checkpoints.checkpoint_step(
+          tf.train.latest_checkpoint(config.train_dir))
+      if (config.max_number_of_steps is not None and
+          step >= config.max_number_of_steps):
+        # The session would otherwise run one step before noticing.
+        (log_fn or tf.logging.info)(
+            'train_dir %s is already at step %d >= max_number_of_steps=%d; '
+            'nothing to train.' % (config.train_dir, step,
+                                   config.max_number_of_steps))
+        return TrainResult(global_step=step, loss=float('nan'), history=[],
+                           stop_signal=None, seconds=0.0)
       init_fn = None
     elif config.checkpoint_path:
       init_fn = checkpoints.init_fn_from_checkpoint(
