@@ -22,7 +22,8 @@ from training import cli
 flags.DEFINE_string('model_name', 'resnet_v2_50', 'Network from nets_factory.')
 flags.DEFINE_string('checkpoint_path', None,
                     'Checkpoint file, or a directory (its latest checkpoint).')
-flags.DEFINE_integer('num_classes', None, 'Logits of the checkpoint.')
+flags.DEFINE_integer('num_classes', None, 'Logits of the checkpoint; from the '
+                     'published checkpoint of --model_name when unset.')
 flags.DEFINE_integer('labels_offset', 0,
                      'Added to predicted classes to give dataset labels.')
 flags.DEFINE_string('output_dir', None, 'SavedModel directory (must be new).')
@@ -35,7 +36,7 @@ flags.DEFINE_string('preprocessing_name', None,
 flags.DEFINE_enum('input_type', 'uint8', ['uint8', 'float32'],
                   'Type of the images fed to the signature.')
 flags.DEFINE_integer('top_k', 5, 'Classes returned per image.')
-flags.mark_flags_as_required(['checkpoint_path', 'num_classes', 'output_dir'])
+flags.mark_flags_as_required(['checkpoint_path', 'output_dir'])
 FLAGS = flags.FLAGS
 
 

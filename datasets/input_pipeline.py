@@ -123,7 +123,7 @@ def make_dataset(split_info, batch_size, preprocess_fn=None, image_size=None,
   cycle_length = min(num_readers, len(split_info.files))
   records = files.interleave(
       tf.data.TFRecordDataset, cycle_length=cycle_length, block_length=1,
-      num_parallel_calls=cycle_length if cycle_length > 1 else None,
+      num_parallel_calls=cycle_length,
       deterministic=deterministic)
   if shuffle:
     buffer_size = max(1, min(shuffle_buffer_size,

@@ -68,6 +68,42 @@ _MEASURED = {
 }
 
 
+PublishedCheckpoint = collections.namedtuple('PublishedCheckpoint', [
+    'archive', 'num_classes', 'preprocessing', 'eval_image_size', 'top1',
+    'top5'])
+
+_V1 = dict(num_classes=1000, preprocessing='vgg', eval_image_size=224)
+_V2 = dict(num_classes=1001, preprocessing='inception', eval_image_size=299)
+
+# The ImageNet checkpoints published with the slim models, with what they
+# expect and the accuracy reported for them. The V1 nets were converted from
+# the original Caffe models: 1000 classes, VGG preprocessing (0-255 pixels
+# minus the RGB means), 224x224. The V2 nets were trained in TensorFlow with
+# Inception preprocessing (pixels in [-1, 1]), 299x299, and 1001 classes of
+# which 0 is "background". Evaluating a V1 checkpoint on 1001-label ImageNet
+# records therefore needs labels_offset=1, which the scripts derive from here.
+PUBLISHED_CHECKPOINTS = {
+    'resnet_v1_50': PublishedCheckpoint('resnet_v1_50_2016_08_28.tar.gz',
+                                        top1=75.2, top5=92.2, **_V1),
+    'resnet_v1_101': PublishedCheckpoint('resnet_v1_101_2016_08_28.tar.gz',
+                                         top1=76.4, top5=92.9, **_V1),
+    'resnet_v1_152': PublishedCheckpoint('resnet_v1_152_2016_08_28.tar.gz',
+                                         top1=76.8, top5=93.2, **_V1),
+    'resnet_v2_50': PublishedCheckpoint('resnet_v2_50_2017_04_14.tar.gz',
+                                        top1=75.6, top5=92.8, **_V2),
+    'resnet_v2_101': PublishedCheckpoint('resnet_v2_101_2017_04_14.tar.gz',
+                                         top1=77.0, top5=93.7, **_V2),
+    'resnet_v2_152': PublishedCheckpoint('resnet_v2_152_2017_04_14.tar.gz',
+                                         top1=77.8, top5=94.1, **_V2),
+}
+
+
+def get_published_checkpoint(name):
+  """The `PublishedCheckpoint` of network `name`, or None if there is none."""
+  _check_name(name)
+  return PUBLISHED_CHECKPOINTS.get(name)
+
+
 def _reference_classes(spec):
   return 10 if spec.root == 'cifar' else 1000
 

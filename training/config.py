@@ -110,11 +110,15 @@ class EvalConfig:
       None, 'Preprocessing; the model\'s default when unset.')
   batch_size: int = _field(100, 'Examples per evaluation step.')
   eval_image_size: typing.Optional[int] = _field(
-      None, 'Input size; the model\'s default size when unset.')
-  labels_offset: int = _field(0, 'Subtracted from dataset labels.')
+      None, 'Input size. When unset: the published checkpoint\'s evaluation '
+      'size for ImageNet (299 for ResNet V2), else the model\'s default.')
+  labels_offset: typing.Optional[int] = _field(
+      None, 'Subtracted from dataset labels. When unset: the dataset\'s '
+      'classes minus the published checkpoint\'s for ImageNet (1 for the '
+      '1000-class ResNet V1 checkpoints), else 0.')
   num_classes: typing.Optional[int] = _field(
-      None, 'Logits of the checkpoint; dataset classes minus labels_offset '
-      'when unset.')
+      None, 'Logits of the checkpoint. When unset: the published '
+      'checkpoint\'s for ImageNet, else dataset classes minus labels_offset.')
   moving_average_decay: typing.Optional[float] = _field(
       None, 'Evaluate the moving averages of the weights kept with this '
       'decay.')

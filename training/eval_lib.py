@@ -6,6 +6,7 @@ streaming estimates. With `eval_interval_secs` every new checkpoint in a
 directory is evaluated as training writes it.
 """
 
+import collections
 import json
 import os
 import time
@@ -22,18 +23,54 @@ from training import checkpoints
 from training import train_lib
 
 
+EvalSettings = collections.namedtuple(
+    'EvalSettings', ['num_classes', 'labels_offset', 'image_size'])
+
+
+def resolve_settings(config, split):
+  """Fills in num_classes, labels_offset and image size left unset.
+
+  On ImageNet, a model with a published slim checkpoint defaults to what
+  that checkpoint expects (see `nets_factory.PUBLISHED_CHECKPOINTS`): e.g.
+  resnet_v1_50 evaluates 1000 classes at 224 with labels_offset 1 on the
+  1001-label records, resnet_v2_50 1001 classes at 299. Everywhere else the
+  dataset decides the classes and the model its default image size.
+  """
+  published = (nets_factory.get_published_checkpoint(config.model_name)
+               if config.dataset_name == 'imagenet' else None)
+  labels_offset = config.labels_offset
+  num_classes = config.num_classes
+  if num_classes is None:
+    if published is not None and labels_offset is None:
+      num_classes = published.num_classes
+    else:
+      num_classes = split.num_classes - (labels_offset or 0)
+  if labels_offset is None:
+    labels_offset = split.num_classes - num_classes if published else 0
+  if labels_offset < 0:
+    raise ValueError('labels_offset must be >= 0; got %d (num_classes=%d for '
+                     'a dataset of %d classes).'
+                     % (labels_offset, num_classes, split.num_classes))
+  image_size = config.eval_image_size
+  if image_size is None:
+    image_size = (published.eval_image_size if published else
+                  nets_factory.networks_map[config.model_name]
+                  .default_image_size)
+  return EvalSettings(num_classes, labels_offset, image_size)
+
+
 def _build_eval_graph(config, split):
-  num_classes = config.num_classes or (split.num_classes -
-                                       config.labels_offset)
+  settings = resolve_settings(config, split)
+  num_classes = settings.num_classes
   network_fn = nets_factory.get_network_fn(config.model_name, num_classes,
                                            is_training=False)
-  image_size = config.eval_image_size or network_fn.default_image_size
+  image_size = settings.image_size
   preprocess = preprocessing_factory.get_preprocessing(
       config.preprocessing_name or config.model_name, is_training=False)
   dataset = input_pipeline.make_dataset(
       split, config.batch_size, preprocess_fn=preprocess,
       image_size=image_size, is_training=False, num_epochs=1,
-      labels_offset=config.labels_offset,
+      labels_offset=settings.labels_offset,
       num_parallel_calls=config.num_preprocessing_threads)
   images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
   logits, _ = network_fn(images)

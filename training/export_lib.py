@@ -76,8 +76,17 @@ def export(checkpoint_path, model_name, num_classes, output_dir,
   """Writes a SavedModel to `output_dir` (and optionally a frozen GraphDef).
 
   Both targets must not exist yet; they are written under temporary names
-  and moved into place when complete.
+  and moved into place when complete. With `num_classes` None the model's
+  published checkpoint supplies it and the default image size (e.g. 1001
+  classes at 299 for resnet_v2_50).
   """
+  published = nets_factory.get_published_checkpoint(model_name)
+  if num_classes is None:
+    if published is None:
+      raise ValueError('num_classes is required: %s has no published '
+                       'checkpoint to take it from.' % model_name)
+    num_classes = published.num_classes
+    image_size = image_size or published.eval_image_size
   _fresh_target(output_dir, 'output_dir')
   if frozen_graph_path:
     _fresh_target(frozen_graph_path, 'frozen_graph')
