@@ -89,9 +89,10 @@ def make_dataset(split_info, batch_size, preprocess_fn=None, image_size=None,
     num_epochs: passes over the data; None repeats forever.
     labels_offset: subtracted from every label, e.g. 1 to train a 1000-class
       network on ImageNet's 1001 labels (0 = background).
-    seed: makes shuffling reproducible (same seed, same order of files and
-      examples, in every run and every graph); None shuffles differently
-      each run and lets parallel stages deliver out of order for speed.
+    seed: makes shuffling reproducible: the same seed (and the same
+      graph-level seed, if one is set) gives the same order of files and
+      examples in every run. None shuffles differently each run and lets
+      parallel stages deliver out of order, for speed.
     num_readers: files read in parallel.
     num_parallel_calls: parallelism of decoding and preprocessing
       (tf.data.AUTOTUNE lets tf.data choose).
