@@ -22,8 +22,8 @@ setuptools.setup(
                                                'preprocessing',
                                                'training']),
     install_requires=[
-        'tensorflow>=2.19,<2.22',
-        'tf-keras>=2.19,<2.22',
+        'tensorflow>=2.16,<2.22',
+        'tf-keras>=2.16,<2.22',
         'tf-slim==1.1.0',
         'absl-py>=2.1,<3',
         'numpy>=1.26,<3',

@@ -17,5 +17,6 @@ Modules, in the order data flows through them:
   errors             the exceptions, all derived from DatasetError.
 
 Helpers: splitting (seeded stratified splits), image_codec (PNG encoding and
-image checks), tfrecords (reading records outside tf.data).
+image checks), tfrecords (reading records outside tf.data), private_graph
+(their common base: TensorFlow ops run from Python, in any execution mode).
 """

@@ -41,7 +41,7 @@ ARCHIVE_FOLDER = 'cifar-10-batches-py'
 IMAGE_SIZE = 32
 DEFAULT_NUM_SHARDS = 5
 
-_TRAIN_BATCH = re.compile(r'data_batch_(\d+)$')
+_TRAIN_BATCH = re.compile(r'%s/(data_batch_(\d+))$' % re.escape(ARCHIVE_FOLDER))
 _TEST_BATCH = 'test_batch'
 _META = 'batches.meta'
 
@@ -135,10 +135,8 @@ def read_archive(archive_path):
             % (archive_path, path, ARCHIVE_NAME))
       return members[path]
 
-    train_names = sorted(
-        (int(m.group(1)), name.rsplit('/', 1)[-1]) for name in members
-        for m in [_TRAIN_BATCH.search(name)]
-        if m and name.startswith(ARCHIVE_FOLDER + '/'))
+    matches = [_TRAIN_BATCH.match(name) for name in members]
+    train_names = sorted((int(m.group(2)), m.group(1)) for m in matches if m)
     if not train_names:
       member('data_batch_1')  # Raises, naming what is missing.
     train = [_read_batch(archive, member(name)) for _, name in train_names]

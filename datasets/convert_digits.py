@@ -24,7 +24,6 @@ from datasets import splitting
 from datasets import writer
 
 DATASET_NAME = 'digits'
-NUM_EXAMPLES = 1797
 DEFAULT_NUM_VALIDATION = 300
 DEFAULT_NUM_SHARDS = 2
 CLASS_NAMES = ('zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven',
@@ -39,13 +38,13 @@ def load_digits():
       install it.
   """
   try:
-    from sklearn import datasets as sklearn_datasets  # pylint: disable=g-import-not-at-top
+    import sklearn.datasets  # pylint: disable=g-import-not-at-top
   except ImportError as e:
     raise errors.MissingDependencyError(
         'the digits dataset comes with scikit-learn, which is not installed: '
         "pip install 'scikit-learn>=1.3,<2' (or pip install "
         "'slim-resnets[digits]').") from e
-  digits = sklearn_datasets.load_digits()
+  digits = sklearn.datasets.load_digits()
   return scale_to_uint8(digits.images), digits.target.astype(np.int64)
 
 

@@ -136,7 +136,7 @@ def convert(dataset_dir, source_dir, overwrite=False,
   """
   if validation_fraction is None:
     validation_fraction = DEFAULT_VALIDATION_FRACTION
-  splitting.validation_count(1, validation_fraction)  # Checks the range.
+  splitting.check_validation_fraction(validation_fraction)
   writer.check_can_write(dataset_dir, overwrite, num_shards)
   class_names, files = find_images(source_dir)
   images = inspect_images(files, skip_undecodable)

@@ -52,7 +52,8 @@ DATASETS = collections.OrderedDict((spec.name, spec) for spec in [
         "1,497, 'validation' 300", 10, None, _convert_command('digits')),
     DatasetSpec(
         'cifar10', "CIFAR-10, 32x32 RGB; 'train' 50,000, 'test' 10,000", 10,
-        None, _convert_command('cifar10', ' [--archive=cifar-10-python.tar.gz]')),
+        None,
+        _convert_command('cifar10', ' [--archive=cifar-10-python.tar.gz]')),
     DatasetSpec(
         'image_folder', "your images, one folder per class; 'train' and "
         "'validation'", None, None,

@@ -47,10 +47,6 @@ def info_path(dataset_dir):
   return os.path.join(dataset_dir, DATASET_INFO_FILENAME)
 
 
-def has_dataset_info(dataset_dir):
-  return os.path.isfile(info_path(dataset_dir))
-
-
 def write_dataset_info(info, directory):
   """Writes the dict `info` as directory/dataset_info.json."""
   with open(info_path(directory), 'w', encoding='utf-8') as f:

@@ -1,12 +1,7 @@
 """PNG encoding and image inspection for the converters, with TensorFlow.
 
-The converters run as plain Python loops over images, possibly inside a
-program that has switched eager execution off (the training scripts do).
-`ImageCodec` therefore owns a small private graph and session: its methods
-behave the same whatever the caller's execution mode or default graph, and
-the ops are built once rather than per image. TensorFlow's own decoders are
-used so that an image the converter accepts is one the input pipeline can
-decode.
+TensorFlow's own decoders are used so that an image the converter accepts
+is one the input pipeline can decode, and no imaging library is needed.
 """
 
 import numpy as np
@@ -14,29 +9,18 @@ import tensorflow.compat.v1 as tf
 
 from datasets import errors
 from datasets import example_format
+from datasets import private_graph
 
 
-class ImageCodec:
+class ImageCodec(private_graph.PrivateGraph):
   """Encodes arrays to PNG and checks encoded images; use as a context."""
 
-  def __init__(self):
-    self._graph = tf.Graph()
-    with self._graph.as_default():
-      self._pixels = tf.placeholder(tf.uint8, [None, None, None])
-      self._png = tf.io.encode_png(self._pixels)
-      self._encoded = tf.placeholder(tf.string, [])
-      self._shape = tf.shape(tf.io.decode_image(self._encoded,
-                                                expand_animations=False))
-    self._session = tf.Session(graph=self._graph)
-
-  def close(self):
-    self._session.close()
-
-  def __enter__(self):
-    return self
-
-  def __exit__(self, *unused_exc_info):
-    self.close()
+  def _build(self):
+    self._pixels = tf.placeholder(tf.uint8, [None, None, None])
+    self._png = tf.io.encode_png(self._pixels)
+    self._encoded = tf.placeholder(tf.string, [])
+    self._shape = tf.shape(tf.io.decode_image(self._encoded,
+                                              expand_animations=False))
 
   def encode_png(self, pixels):
     """uint8 array [H, W] or [H, W, C] (C = 1, 3 or 4) -> PNG bytes."""
@@ -45,7 +29,7 @@ class ImageCodec:
       raise ValueError('encode_png takes uint8 pixels; got %s.' % pixels.dtype)
     if pixels.ndim == 2:
       pixels = pixels[:, :, np.newaxis]
-    return self._session.run(self._png, {self._pixels: pixels})
+    return self._run(self._png, {self._pixels: pixels})
 
   def inspect(self, encoded, source):
     """Decodes a PNG or JPEG fully; returns (format, height, width).
@@ -64,8 +48,7 @@ class ImageCodec:
           '%s is not a PNG or JPEG image (its first bytes are %r).'
           % (source, encoded[:8]))
     try:
-      height, width, _ = self._session.run(self._shape,
-                                           {self._encoded: encoded})
+      height, width, _ = self._run(self._shape, {self._encoded: encoded})
     except tf.errors.OpError as e:
       raise errors.SourceDataError(
           'cannot decode %s as %s: %s' % (source, image_format.upper(),

@@ -14,13 +14,28 @@ import numpy as np
 from datasets import errors
 
 
-def validation_count(num_examples, validation_fraction):
-  """round(num_examples * validation_fraction), checked to be in range."""
+def check_validation_fraction(validation_fraction):
+  """Raises InvalidOptionError unless 0 <= validation_fraction < 1."""
   if not 0.0 <= validation_fraction < 1.0:
     raise errors.InvalidOptionError(
         'validation_fraction must be in [0, 1); got %r.'
         % (validation_fraction,))
-  return int(round(num_examples * validation_fraction))
+
+
+def validation_count(num_examples, validation_fraction):
+  """round(num_examples * validation_fraction), leaving some for training.
+
+  Raises:
+    InvalidOptionError: if validation_fraction is outside [0, 1) or would
+      take every example.
+  """
+  check_validation_fraction(validation_fraction)
+  count = int(round(num_examples * validation_fraction))
+  if count >= num_examples:
+    raise errors.InvalidOptionError(
+        'validation_fraction=%r of %d examples leaves none for training.'
+        % (validation_fraction, num_examples))
+  return count
 
 
 def _allocate(class_sizes, num_validation):

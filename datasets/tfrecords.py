@@ -1,47 +1,35 @@
 """Reading TFRecord files record by record, outside any input pipeline.
 
 Used to check shards (`datasets.verify`) and to count the records of files
-no dataset_info.json describes. Like `image_codec`, it runs its own small
-graph and session, so it works the same with eager execution on or off and
-leaves the caller's default graph alone. Records are fetched in batches (a
-session call per record would be a hundred times slower); when a batch hits
-a damaged record, the batch is re-read one record at a time to report the
-exact index of the first bad one.
+no dataset_info.json describes; it works the same with eager execution on
+or off (see `private_graph`). Records are fetched in batches (a session call
+per record would be a hundred times slower); when a batch hits a damaged
+record, the batch is re-read one record at a time to report the exact index
+of the first bad one.
 """
 
 import tensorflow.compat.v1 as tf
 
 from datasets import errors
+from datasets import private_graph
 
 _BATCH_SIZE = 256
 
 
-class RecordReader:
+class RecordReader(private_graph.PrivateGraph):
   """Iterates over the records of TFRecord files; use as a context."""
 
-  def __init__(self):
-    self._graph = tf.Graph()
-    with self._graph.as_default():
-      self._path = tf.placeholder(tf.string, [])
-      self._skip = tf.placeholder(tf.int64, [])
-      self._batch_size = tf.placeholder(tf.int64, [])
-      dataset = tf.data.TFRecordDataset(self._path).skip(self._skip).batch(
-          self._batch_size)
-      self._iterator = tf.data.make_initializable_iterator(dataset)
-      self._next = self._iterator.get_next()
-    self._session = tf.Session(graph=self._graph)
-
-  def close(self):
-    self._session.close()
-
-  def __enter__(self):
-    return self
-
-  def __exit__(self, *unused_exc_info):
-    self.close()
+  def _build(self):
+    self._path = tf.placeholder(tf.string, [])
+    self._skip = tf.placeholder(tf.int64, [])
+    self._batch_size = tf.placeholder(tf.int64, [])
+    dataset = tf.data.TFRecordDataset(self._path).skip(self._skip).batch(
+        self._batch_size)
+    self._iterator = tf.data.make_initializable_iterator(dataset)
+    self._next = self._iterator.get_next()
 
   def _start(self, path, skip, batch_size):
-    self._session.run(self._iterator.initializer, {
+    self._run(self._iterator.initializer, {
         self._path: path, self._skip: skip, self._batch_size: batch_size})
 
   def _first_bad_index(self, path, start):
@@ -50,7 +38,7 @@ class RecordReader:
     index = start
     while True:
       try:
-        self._session.run(self._next)
+        self._run(self._next)
       except tf.errors.OpError:  # Includes the end of a truncated file.
         return index
       index += 1
@@ -69,7 +57,7 @@ class RecordReader:
     index = 0
     while True:
       try:
-        batch = self._session.run(self._next)
+        batch = self._run(self._next)
       except tf.errors.OutOfRangeError:
         return
       except tf.errors.OpError as e:
@@ -85,8 +73,3 @@ class RecordReader:
   def count(self, path):
     """The number of records in `path` (reading it to the end)."""
     return sum(1 for _ in self.records(path))
-
-
-def count_records(path):
-  with RecordReader() as reader:
-    return reader.count(path)

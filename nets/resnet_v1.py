@@ -72,7 +72,7 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
     The unit's output tensor.
   """
   with tf.variable_scope(scope, 'bottleneck_v1', [inputs]) as sc:
-    depth_in = slim.utils.last_dimension(inputs.get_shape(), min_rank=4)
+    depth_in = resnet_utils.layout.num_channels(inputs)
     shortcut = _shortcut(inputs, depth, depth_in, stride,
                          use_bounded_activations)
     residual = slim.conv2d(inputs, depth_bottleneck, [1, 1], stride=1,
@@ -110,7 +110,7 @@ def basic_block(inputs, depth, stride, rate=1, outputs_collections=None,
     The unit's output tensor.
   """
   with tf.variable_scope(scope, 'basic_block_v1', [inputs]) as sc:
-    depth_in = slim.utils.last_dimension(inputs.get_shape(), min_rank=4)
+    depth_in = resnet_utils.layout.num_channels(inputs)
     shortcut = _shortcut(inputs, depth, depth_in, stride,
                          use_bounded_activations)
     residual = resnet_utils.conv2d_same(inputs, depth, 3, 1,

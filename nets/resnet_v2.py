@@ -71,7 +71,7 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
     The unit's output tensor.
   """
   with tf.variable_scope(scope, 'bottleneck_v2', [inputs]) as sc:
-    depth_in = slim.utils.last_dimension(inputs.get_shape(), min_rank=4)
+    depth_in = resnet_utils.layout.num_channels(inputs)
     preact = slim.batch_norm(inputs, activation_fn=tf.nn.relu, scope='preact')
     shortcut = _shortcut(inputs, preact, depth, depth_in, stride)
     residual = slim.conv2d(preact, depth_bottleneck, [1, 1], stride=1,
@@ -110,7 +110,7 @@ def basic_block(inputs, depth, stride, rate=1, outputs_collections=None,
     The unit's output tensor.
   """
   with tf.variable_scope(scope, 'basic_block_v2', [inputs]) as sc:
-    depth_in = slim.utils.last_dimension(inputs.get_shape(), min_rank=4)
+    depth_in = resnet_utils.layout.num_channels(inputs)
     preact = slim.batch_norm(inputs, activation_fn=tf.nn.relu, scope='preact')
     shortcut = _shortcut(inputs, preact, depth, depth_in, stride)
     residual = resnet_utils.conv2d_same(preact, depth, 3, 1,

@@ -25,11 +25,13 @@ from resnet_utils.blocks import stack_blocks_dense
 from resnet_utils.blocks import subsample
 from resnet_utils.blocks import uniform_block
 from resnet_utils.blocks import unit_strides
+from resnet_utils import layout
 from resnet_utils.heads import classification_head
 from resnet_utils.scopes import resnet_arg_scope
 
 __all__ = [
     'Block', 'BlockPlan', 'UnitPlan', 'classification_head', 'conv2d_same',
+    'layout',
     'plan_strides', 'reachable_output_strides', 'resnet_arg_scope',
     'stack_blocks_dense', 'subsample', 'uniform_block', 'unit_strides',
 ]

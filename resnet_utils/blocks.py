@@ -15,6 +15,8 @@ import collections
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from resnet_utils import layout
+
 
 class Block(collections.namedtuple('Block', ['scope', 'unit_fn', 'args'])):
   """One ResNet stage: a scope name, a unit builder and per-unit arguments.
@@ -44,7 +46,7 @@ def uniform_block(scope, unit_fn, unit_args, num_units, stride):
 
 
 def subsample(inputs, factor, scope=None):
-  """Keeps every `factor`-th row and column of an NHWC tensor.
+  """Keeps every `factor`-th row and column of a (NHWC or NCHW) tensor.
 
   Implemented as a 1x1 max pool with stride `factor`, which picks exactly the
   pixels at positions 0, factor, 2*factor, ... and adds no variables. Returns
@@ -99,7 +101,8 @@ def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
                       padding='SAME', scope=scope)
     return subsample(net, stride)
   before, after = _same_padding(kernel_size, rate)
-  padded = tf.pad(inputs, [[0, 0], [before, after], [before, after], [0, 0]])
+  padded = tf.pad(inputs, layout.spatial_pad(layout.current_data_format(),
+                                             before, after))
   return slim.conv2d(padded, num_outputs, kernel_size, stride=stride,
                      rate=rate, padding='VALID', scope=scope)
 

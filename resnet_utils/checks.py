@@ -9,6 +9,8 @@ import numbers
 
 import tensorflow.compat.v1 as tf
 
+from resnet_utils import layout
+
 
 def require_graph_mode(builder_name):
   """Raises a RuntimeError when called while TensorFlow executes eagerly."""
@@ -25,12 +27,15 @@ def require_graph_mode(builder_name):
 
 
 def check_image_batch(inputs, builder_name):
-  """Checks that `inputs` is a rank-4 [batch, height, width, channels] tensor."""
+  """Checks that `inputs` is a rank-4 batch of images in the scope's layout."""
   rank = inputs.get_shape().ndims
+  layout_name = ('[batch, height, width, channels]'
+                 if layout.current_data_format() == 'NHWC'
+                 else '[batch, channels, height, width] (data_format NCHW)')
   if rank is not None and rank != 4:
     raise ValueError(
-        '%s: inputs must be a rank-4 tensor [batch, height, width, channels]; '
-        'got rank %d with shape %s.' % (builder_name, rank, inputs.get_shape()))
+        '%s: inputs must be a rank-4 tensor %s; got rank %d with shape %s.'
+        % (builder_name, layout_name, rank, inputs.get_shape()))
 
 
 def check_num_classes(num_classes, builder_name):
@@ -93,7 +98,8 @@ def check_spatial_squeeze(inputs, num_classes, global_pool, spatial_squeeze,
   shape = inputs.get_shape()
   if shape.ndims != 4:
     return
-  sizes = [d for d in shape.as_list()[1:3] if d is not None]
+  sizes = [shape.as_list()[a] for a in layout.spatial_axes()]
+  sizes = [d for d in sizes if d is not None]
   out = [-(-d // total_stride) for d in sizes]
   if any(o != 1 for o in out):
     raise ValueError(

@@ -12,6 +12,7 @@ derives them from the blocks and the stride plan, for any output_stride.
 import collections
 
 from resnet_utils import blocks as blocks_lib
+from resnet_utils import checks
 
 FeatureInfo = collections.namedtuple(
     'FeatureInfo', ['block', 'end_point', 'stride', 'channels'])
@@ -49,7 +50,9 @@ def describe_features(blocks, scope, root_end_point, root_channels,
   Returns:
     A list of `FeatureInfo`.
   """
-  stack_stride = None if output_stride is None else output_stride // root_stride
+  stack_stride = checks.root_relative_output_stride(
+      output_stride, root_stride, blocks_lib.reachable_output_strides(blocks),
+      scope)
   plans = blocks_lib.plan_strides(blocks, stack_stride,
                                   store_non_strided_activations)
   infos = []

@@ -11,6 +11,8 @@ feature map.
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from resnet_utils import layout
+
 
 def classification_head(net, end_points, num_classes, global_pool,
                         spatial_squeeze, scope_name):
@@ -34,8 +36,10 @@ def classification_head(net, end_points, num_classes, global_pool,
     ValueError: when squeezing is asked for but the logits' spatial size is
       known not to be 1x1 (a dense net needs `spatial_squeeze=False`).
   """
+  data_format = layout.current_data_format()
+  axes = layout.spatial_axes(data_format)
   if global_pool:
-    net = tf.reduce_mean(net, [1, 2], name='pool5', keepdims=True)
+    net = tf.reduce_mean(net, axes, name='pool5', keepdims=True)
     end_points['global_pool'] = net
   if num_classes is None:
     return net
@@ -43,13 +47,19 @@ def classification_head(net, end_points, num_classes, global_pool,
                     normalizer_fn=None, scope='logits')
   end_points[scope_name + '/logits'] = net
   if spatial_squeeze:
-    spatial = net.get_shape().as_list()[1:3] if net.get_shape().ndims else []
+    shape = net.get_shape()
+    spatial = [shape.as_list()[a] for a in axes] if shape.ndims else []
     if any(d is not None and d != 1 for d in spatial):
       raise ValueError(
           'spatial_squeeze=True needs 1x1 logits, but they are %s; pass '
           'spatial_squeeze=False (or global_pool=True) to keep dense logits.'
-          % net.get_shape()[1:3])
-    net = tf.squeeze(net, [1, 2], name='SpatialSqueeze')
+          % spatial)
+    net = tf.squeeze(net, axes, name='SpatialSqueeze')
     end_points[scope_name + '/spatial_squeeze'] = net
-  end_points['predictions'] = slim.softmax(net, scope='predictions')
+  if data_format == 'NCHW' and net.get_shape().ndims == 4:
+    # slim.softmax normalizes the last axis; here the classes are axis 1.
+    with tf.name_scope('predictions'):
+      end_points['predictions'] = tf.nn.softmax(net, axis=1)
+  else:
+    end_points['predictions'] = slim.softmax(net, scope='predictions')
   return net

@@ -3,6 +3,8 @@
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from resnet_utils import layout
+
 
 def resnet_arg_scope(weight_decay=0.0001,
                      batch_norm_decay=0.997,
@@ -10,7 +12,8 @@ def resnet_arg_scope(weight_decay=0.0001,
                      batch_norm_scale=True,
                      activation_fn=tf.nn.relu,
                      use_batch_norm=True,
-                     batch_norm_updates_collections=tf.GraphKeys.UPDATE_OPS):
+                     batch_norm_updates_collections=tf.GraphKeys.UPDATE_OPS,
+                     data_format='NHWC'):
   """Defaults for convolutions, batch norm and pooling in a ResNet.
 
   The batch norm defaults (decay 0.997, epsilon 1e-5, learned scale) are the
@@ -34,24 +37,31 @@ def resnet_arg_scope(weight_decay=0.0001,
     batch_norm_updates_collections: collection that receives the moving
       average update ops (run them with the train op), or None to update the
       statistics in place at every forward pass in training mode.
+    data_format: 'NHWC' (channels last, the default) or 'NCHW' (channels
+      first, faster with cuDNN). Inputs must then be in that layout, and so
+      are all end points; variables are identical (see resnet_utils.layout).
 
   Returns:
     An `arg_scope` to enter with `with slim.arg_scope(...)`.
   """
+  layout.check_data_format(data_format)
   batch_norm_params = {
       'decay': batch_norm_decay,
       'epsilon': batch_norm_epsilon,
       'scale': batch_norm_scale,
       'updates_collections': batch_norm_updates_collections,
       'fused': None,  # Let slim use the fused kernel wherever it applies.
+      'data_format': data_format,
   }
   with slim.arg_scope(
       [slim.conv2d],
       weights_regularizer=slim.l2_regularizer(weight_decay),
       weights_initializer=slim.variance_scaling_initializer(),
+      data_format=data_format,
       activation_fn=activation_fn,
       normalizer_fn=slim.batch_norm if use_batch_norm else None,
       normalizer_params=batch_norm_params):
     with slim.arg_scope([slim.batch_norm], **batch_norm_params):
-      with slim.arg_scope([slim.max_pool2d], padding='SAME') as scope:
+      with slim.arg_scope([slim.max_pool2d], padding='SAME',
+                          data_format=data_format) as scope:
         return scope

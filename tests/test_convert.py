@@ -15,6 +15,7 @@ import tarfile
 
 import numpy as np
 import pytest
+import sklearn.datasets
 import tensorflow.compat.v1 as tf
 
 from datasets import convert
@@ -73,6 +74,15 @@ def _hidden_entries(directory):
   return [n for n in os.listdir(directory) if n.startswith('.')]
 
 
+def test_codec_leaves_the_callers_graph_alone(graph):
+  with image_codec.ImageCodec() as codec:
+    png = codec.encode_png(_gray(7, 2, 3))
+    assert codec.inspect(png, 'x.png') == ('png', 2, 3)
+  assert not graph.get_operations()
+  with tf.Session(graph=graph):
+    pass
+
+
 # ---------------------------------------------------------------------------
 # digits.
 
@@ -122,8 +132,7 @@ def test_digits_split_is_stratified_by_class(digits_dir):
 
 
 def test_digits_pixels_are_sklearns_scaled_to_0_255(digits_dir):
-  from sklearn import datasets as sklearn_datasets  # pylint: disable=g-import-not-at-top
-  raw = sklearn_datasets.load_digits()
+  raw = sklearn.datasets.load_digits()
   expected = np.round(raw.images * 255.0 / 16.0).astype(np.uint8)
   assert raw.images.max() == 16 and expected.max() == 255
   # Records are written in the order of the seeded split.

@@ -473,3 +473,5 @@ def test_stratified_split_is_seeded_exact_and_proportional():
   assert splitting.validation_count(1797, 0.1) == 180
   with pytest.raises(ValueError, match=r'\[0, 1\)'):
     splitting.validation_count(10, 1.0)
+  with pytest.raises(errors.InvalidOptionError, match='none for training'):
+    splitting.validation_count(1, 0.9)

@@ -240,11 +240,6 @@ def _builder_rejects(name, output_stride):
   return False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'Library bug: get_feature_info floors output_stride // root_stride, so '
-    'values the builder rejects (5 or 6 -> 1, 9 -> 2, 33 -> 8 for a '
-    'stride-4 root) are accepted and described as the next lower output '
-    'stride.'))
 @pytest.mark.parametrize('output_stride', [5, 6, 9, 33])
 def test_feature_info_rejects_what_the_builder_rejects(output_stride):
   """Features "for" an output stride the net cannot run at are wrong."""
@@ -261,10 +256,6 @@ def test_feature_info_raises_for_unreachable_output_stride(output_stride):
     nets_factory.get_feature_info('resnet_v1_50', output_stride=output_stride)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'Library bug: the error names the block-stack value (output_stride=3, '
-    'accepted [1, 2, 4, 8]) instead of what the caller passed (12) and the '
-    'image-level values the builder accepts ([4, 8, 16, 32]).'))
 def test_feature_info_error_names_the_output_stride_given():
   with pytest.raises(ValueError) as error:
     nets_factory.get_feature_info('resnet_v1_50', output_stride=12)

@@ -20,7 +20,7 @@ import tf_slim as slim
 
 from nets import resnet_v1
 # The oracle needs the compatibility fix that `import nets` installs.
-from tf_slim.nets import resnet_v1 as oracle  # pylint: disable=g-bad-import-order
+from tf_slim.nets import resnet_v1 as oracle
 
 SCOPE = 'resnet_v1_50'
 BN_VARIABLES = ('beta', 'gamma', 'moving_mean', 'moving_variance')
@@ -454,7 +454,9 @@ def test_bounded_unit_with_projection_stays_in_relu6_range(graph, rng,
     assert np.mean(values == 6) > 0.05 and np.mean(values == 0) > 0.05, name
   assert unbounded['output'].max() > 20
   assert unbounded['shortcut'].min() < -20
-  # The projection is the unbounded one, rectified and capped at 6.
+  # The projection is the unbounded one, rectified and capped at 6. With a
+  # shortcut in [0, 6], clipping the residual to [-6, 6] cannot change the
+  # relu6 of the sum, so the output is relu6(shortcut + residual).
   np.testing.assert_allclose(bounded['shortcut'],
                              np.clip(unbounded['shortcut'], 0, 6),
                              rtol=0, atol=1e-4)
