@@ -151,8 +151,10 @@ def plan_strides(blocks, output_stride=None,
 
   With `store_non_strided_activations`, the stride of each block's last unit
   is applied after the block instead (as a plain subsampling of its output),
-  so the block's end point keeps the resolution of its input; the values that
-  flow on are unchanged for the usual blocks whose last unit is strided.
+  so the block's end point keeps the resolution of its input. With fixed
+  batch norm statistics (inference) the values that flow on are unchanged;
+  in training mode the last unit's batch norms see the denser map, so their
+  batch statistics, and hence the outputs, differ slightly.
 
   Args:
     blocks: list of `Block`.

@@ -1,0 +1,324 @@
+"""Tests of `training.eval_lib`: exact figures on the digits validation split.
+
+The checkpoint is the session's shared training run (see test_train_lib).
+Every figure `evaluate` reports is recomputed here independently: the
+validation images are read as raw pixels, pushed through a network built
+here with nets_factory and the evaluation preprocessing, restored by
+explicit variable names, and scored with NumPy. Top-1, top-5 and per-class
+recall must match exactly.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from datasets import convert_digits
+from datasets import dataset_factory
+from datasets import input_pipeline
+from nets import nets_factory
+from preprocessing import preprocessing_factory
+from training import checkpoints
+from training import config as config_lib
+from training import eval_lib
+from training import train_lib
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_MODEL = 'resnet_v1_cifar_20'
+_SHARED_STEPS = 60
+_SIZE = 12
+_EMA = '/ExponentialMovingAverage'
+
+
+@pytest.fixture(scope='session')
+def digits(tmp_path_factory):
+  """The digits dataset, converted once per session (shared by file name)."""
+  path = tmp_path_factory.getbasetemp() / 'digits'
+  if not (path / 'dataset_info.json').exists():
+    convert_digits.convert(str(path))
+  return str(path)
+
+
+# The shared run, defined exactly as in test_train_lib (checked on reuse).
+
+
+def _tiny_config(train_dir, dataset_dir, **overrides):
+  """A TrainConfig that trains in a few seconds on 2 CPU cores."""
+  config = config_lib.TrainConfig(
+      train_dir=str(train_dir), dataset_name='digits',
+      dataset_split_name='train', dataset_dir=dataset_dir, model_name=_MODEL,
+      preprocessing_name='cifarnet', random_flip=False, train_image_size=12,
+      batch_size=16, max_number_of_steps=4, optimizer='momentum',
+      learning_rate=0.1, learning_rate_decay_type='fixed',
+      batch_norm_decay=0.9, seed=1, num_readers=2,
+      num_preprocessing_threads=2, log_every_n_steps=1,
+      save_interval_secs=3600, save_summaries_secs=3600)
+  return dataclasses.replace(config, **overrides)
+
+
+def _shared_config(train_dir, dataset_dir):
+  """The session's longer run; test_eval_lib and test_export_lib use it too."""
+  return _tiny_config(train_dir, dataset_dir, batch_size=32,
+                      max_number_of_steps=_SHARED_STEPS, log_every_n_steps=2,
+                      moving_average_decay=0.9)
+
+
+def _shared_run(tmp_path_factory, dataset_dir):
+  """(config, result dict) of the shared run, trained on first use."""
+  root = tmp_path_factory.getbasetemp() / 'shared_run'
+  config = _shared_config(str(root / 'train'), dataset_dir)
+  done = root / 'result.json'
+  if not done.exists():
+    shutil.rmtree(root, ignore_errors=True)
+    result = train_lib.train(config)
+    done.write_text(json.dumps({'config': dataclasses.asdict(config),
+                                'result': result._asdict()}))
+  stored = json.loads(done.read_text())
+  assert stored['config'] == dataclasses.asdict(config), (
+      'the test files define the shared run differently')
+  return config, stored['result']
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, digits):
+  """(train_dir, latest checkpoint) of the shared run."""
+  config, _ = _shared_run(tmp_path_factory, digits)
+  return config.train_dir, tf.train.latest_checkpoint(config.train_dir)
+
+
+# The independent computation.
+
+
+@pytest.fixture(scope='module')
+def validation(digits):
+  """uint8 images [300, 8, 8, 3] and labels, in the order evaluation reads.
+
+  Read without preprocessing: the pipeline then only decodes and casts, so
+  the float pixels convert back to uint8 exactly.
+  """
+  split = dataset_factory.get_split('digits', 'validation', digits)
+  with tf.Graph().as_default():
+    dataset = input_pipeline.make_dataset(split, batch_size=1000,
+                                          is_training=False, num_epochs=1)
+    images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
+    with tf.Session() as sess:
+      images, labels = sess.run([images, labels])
+  assert images.shape == (300, 8, 8, 3)
+  return images.astype(np.uint8), labels
+
+
+def _logits(checkpoint, images, moving_averages=False):
+  """The network's logits for uint8 `images`, built and restored here.
+
+  The 8x8 digits are resized to the network's 12x12 input by the
+  evaluation preprocessing, as in `evaluate`.
+  """
+  with tf.Graph().as_default():
+    inputs = tf.placeholder(tf.uint8, [None, None, None, 3])
+    preprocess = preprocessing_factory.get_preprocessing('cifarnet')
+    batch = tf.map_fn(lambda image: preprocess(image, _SIZE, _SIZE), inputs,
+                      dtype=tf.float32)
+    network_fn = nets_factory.get_network_fn(_MODEL, 10)
+    logits, _ = network_fn(batch)
+    assert set(tf.global_variables()) == set(tf.model_variables())
+    names = {v.op.name + (_EMA if moving_averages else ''): v
+             for v in tf.model_variables()}
+    with tf.Session() as sess:
+      tf.train.Saver(names).restore(sess, checkpoint)
+      return sess.run(tf.reshape(logits, [-1, 10]), {inputs: images})
+
+
+def _expected(logits, labels, num_classes=10):
+  """top-1, top-5 and per-class recall, computed in NumPy."""
+  top5 = np.argsort(-logits, axis=1)[:, :5]
+  correct1 = top5[:, 0] == labels
+  recall = {c: float(correct1[labels == c].mean())
+            for c in range(num_classes) if (labels == c).any()}
+  return {'num_examples': len(labels),
+          'top1_accuracy': float(correct1.mean()),
+          'top5_accuracy': float((top5 == labels[:, None]).any(1).mean()),
+          'per_class_recall': recall,
+          'mean_per_class_recall': float(np.mean(list(recall.values())))}
+
+
+def _eval_config(trained, digits, eval_dir, **overrides):
+  config = config_lib.EvalConfig(
+      checkpoint_path=trained[0], eval_dir=str(eval_dir),
+      dataset_name='digits', dataset_split_name='validation',
+      dataset_dir=digits, model_name=_MODEL, preprocessing_name='cifarnet',
+      eval_image_size=_SIZE, batch_size=64, num_preprocessing_threads=2)
+  return dataclasses.replace(config, **overrides)
+
+
+def _assert_scores(results, expected):
+  for key, value in expected.items():
+    assert results[key] == value, key
+
+
+def test_figures_equal_numpy_and_json(trained, digits, validation,
+                                      tmp_path):
+  """Whole split in batches of 64 (the last one 44): exact figures.
+
+  eval_results.json holds the same numbers (JSON makes the class keys
+  strings), and the top-1/top-5 summaries are written for TensorBoard.
+  """
+  images, labels = validation
+  expected = _expected(_logits(trained[1], images), labels)
+  # A half-trained net: neither all right nor all wrong, so recall per
+  # class actually varies.
+  assert 0.2 < expected['top1_accuracy'] < 1.0
+  assert len(set(expected['per_class_recall'].values())) > 2
+  results = eval_lib.evaluate(_eval_config(trained, digits, tmp_path))
+  _assert_scores(results, expected)
+  assert results['num_examples'] == 300
+  assert results['top5_k'] == 5
+  assert results['global_step'] == _SHARED_STEPS
+  assert results['checkpoint'] == trained[1]
+  assert results['moving_averages'] is False
+  assert results['dataset'] == 'digits/validation'
+
+  with open(tmp_path / 'eval_results.json') as f:
+    written = json.load(f)
+  assert written['per_class_recall'] == {
+      str(c): r for c, r in expected['per_class_recall'].items()}
+  for key in ('top1_accuracy', 'top5_accuracy', 'num_examples',
+              'global_step', 'mean_per_class_recall', 'checkpoint'):
+    assert written[key] == results[key], key
+  assert not (tmp_path / 'eval_results.json.tmp').exists()
+  summaries = {}
+  for path in tmp_path.glob('events.out.tfevents.*'):
+    for event in tf.train.summary_iterator(str(path)):
+      for value in event.summary.value:
+        summaries[value.tag] = (event.step, value.simple_value)
+  assert summaries['eval/top1_accuracy'] == (
+      _SHARED_STEPS, pytest.approx(expected['top1_accuracy']))
+  assert summaries['eval/top5_accuracy'][1] == pytest.approx(
+      expected['top5_accuracy'])
+
+
+def test_moving_averages_use_shadow_variables(trained, digits, validation,
+                                              tmp_path):
+  """With moving_average_decay the shadows, not the weights, are evaluated."""
+  images, labels = validation
+  raw = _logits(trained[1], images)
+  shadow = _logits(trained[1], images, moving_averages=True)
+  assert not np.allclose(raw, shadow, atol=1e-3)
+  results = eval_lib.evaluate(_eval_config(trained, digits, tmp_path,
+                                           moving_average_decay=0.9))
+  _assert_scores(results, _expected(shadow, labels))
+  assert results['moving_averages'] is True
+  with open(tmp_path / 'eval_results.json') as f:
+    assert json.load(f)['moving_averages'] is True
+
+
+def test_max_num_batches_limits_examples(trained, digits, validation,
+                                         tmp_path):
+  images, labels = validation
+  results = eval_lib.evaluate(_eval_config(
+      trained, digits, tmp_path, batch_size=128, max_num_batches=2))
+  assert results['num_examples'] == 256
+  _assert_scores(results, _expected(_logits(trained[1], images[:256]),
+                                    labels[:256]))
+
+
+def test_labels_offset_shifts_labels(trained, digits, validation, tmp_path):
+  """labels_offset=1 scores the same logits against label - 1.
+
+  (With num_classes given, as for a 1000-class net on 1001-label data.)
+  """
+  images, labels = validation
+  results = eval_lib.evaluate(_eval_config(
+      trained, digits, tmp_path, labels_offset=1, num_classes=10))
+  expected = _expected(_logits(trained[1], images), labels - 1)
+  _assert_scores(results, expected)
+  assert sorted(results['per_class_recall']) == list(range(9))
+
+
+def test_eval_loop_evaluates_existing_checkpoint_and_times_out(
+    trained, digits, tmp_path):
+  """Polling a directory evaluates its latest checkpoint, then gives up."""
+  start = time.time()
+  results = eval_lib.evaluate(_eval_config(
+      trained, digits, tmp_path, eval_interval_secs=1, eval_timeout_secs=1,
+      max_num_batches=1))
+  assert time.time() - start < 60
+  assert results['checkpoint'] == trained[1]
+  assert results['global_step'] == _SHARED_STEPS
+  assert results['num_examples'] == 64
+  assert (tmp_path / 'eval_results.json').exists()
+
+
+def test_eval_loop_without_checkpoint_returns_none(digits, tmp_path):
+  """No checkpoint before the timeout: nothing evaluated, nothing written."""
+  empty = tmp_path / 'empty'
+  empty.mkdir()
+  config = _eval_config((str(empty), None), digits, tmp_path / 'eval',
+                        eval_interval_secs=1, eval_timeout_secs=1)
+  assert eval_lib.evaluate(config) is None
+  assert not (tmp_path / 'eval').exists()
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    'LIBRARY BUG: eval_image_classifier.py --eval_interval_secs crashes with '
+    '"TypeError: \'NoneType\' object is not subscriptable" when no '
+    'checkpoint appears within --eval_timeout_secs: eval_lib.evaluate '
+    'returns None and main() indexes the result.'))
+def test_eval_script_without_checkpoint_exits_cleanly(digits, tmp_path):
+  empty = tmp_path / 'empty'
+  empty.mkdir()
+  process = subprocess.run(
+      [sys.executable, os.path.join(_ROOT, 'eval_image_classifier.py'),
+       '--checkpoint_path=%s' % empty, '--eval_dir=%s' % (tmp_path / 'eval'),
+       '--dataset_dir=' + digits, '--model_name=' + _MODEL,
+       '--eval_interval_secs=1', '--eval_timeout_secs=1'],
+      cwd=_ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'),
+      capture_output=True, text=True, timeout=300)
+  output = process.stdout + process.stderr
+  assert 'Traceback' not in output, output
+
+
+@pytest.mark.parametrize('overrides,error,pattern', [
+    (dict(model_name='resnet_v9'), ValueError, 'resnet_v9.*known networks'),
+    (dict(eval_image_size=0), ValueError, 'eval_image_size must be a '
+     'positive integer'),
+    (dict(checkpoint_path='/nonexistent/ckpt'), FileNotFoundError,
+     '/nonexistent/ckpt does not exist'),
+    (dict(dataset_split_name='test'), ValueError,
+     "no split 'test'; its splits are: "),
+])
+def test_bad_arguments(trained, digits, tmp_path, overrides, error, pattern):
+  with pytest.raises(error, match=pattern):
+    eval_lib.evaluate(_eval_config(trained, digits, tmp_path, **overrides))
+  assert not (tmp_path / 'eval_results.json').exists()
+
+
+def test_resolve_settings_defaults(digits):
+  """Digits: classes from the dataset, offset 0, the model's default size."""
+  split = dataset_factory.get_split('digits', 'validation', digits)
+  config = config_lib.EvalConfig(model_name=_MODEL)
+  settings = eval_lib.resolve_settings(config, split)
+  assert settings == eval_lib.EvalSettings(
+      10, 0, nets_factory.get_model_info(_MODEL).default_image_size)
+  with pytest.raises(ValueError, match='labels_offset must be >= 0'):
+    eval_lib.resolve_settings(
+        dataclasses.replace(config, labels_offset=-1), split)
+
+
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
+    'LIBRARY BUG: evaluate_checkpoint restores with a plain tf.train.Saver, '
+    'not checkpoints.restore_map, and resource variables take the saved '
+    'shape without complaint: a 10-class checkpoint evaluated as 9 classes '
+    '(e.g. a wrong --num_classes or --labels_offset) silently gives numbers '
+    '(top-k over 10 logits) instead of a CheckpointMismatchError.'))
+def test_mismatched_checkpoint_is_refused(trained, digits, tmp_path):
+  with pytest.raises(checkpoints.CheckpointMismatchError,
+                     match='logits/weights'):
+    eval_lib.evaluate(_eval_config(trained, digits, tmp_path,
+                                   num_classes=9))

@@ -1,0 +1,308 @@
+"""Tests of `training.export_lib` and export_inference_graph.py.
+
+The checkpoint is the session's shared training run (see test_train_lib).
+The reference is the trained network evaluated directly: built here with
+nets_factory and the evaluation preprocessing, restored from the
+checkpoint. The SavedModel is loaded back in a fresh process with
+TensorFlow 2 (as a serving client would) and the frozen GraphDef in a fresh
+graph; both must give the reference's probabilities and classes.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from datasets import convert_digits
+from datasets import dataset_factory
+from datasets import input_pipeline
+from nets import nets_factory
+from preprocessing import preprocessing_factory
+from training import config as config_lib
+from training import export_lib
+from training import train_lib
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_SCRIPT = os.path.join(_ROOT, 'export_inference_graph.py')
+_MODEL = 'resnet_v1_cifar_20'
+_SHARED_STEPS = 60
+_SIZE = 12
+
+
+@pytest.fixture(scope='session')
+def digits(tmp_path_factory):
+  """The digits dataset, converted once per session (shared by file name)."""
+  path = tmp_path_factory.getbasetemp() / 'digits'
+  if not (path / 'dataset_info.json').exists():
+    convert_digits.convert(str(path))
+  return str(path)
+
+
+# The shared run, defined exactly as in test_train_lib (checked on reuse).
+
+
+def _tiny_config(train_dir, dataset_dir, **overrides):
+  """A TrainConfig that trains in a few seconds on 2 CPU cores."""
+  config = config_lib.TrainConfig(
+      train_dir=str(train_dir), dataset_name='digits',
+      dataset_split_name='train', dataset_dir=dataset_dir, model_name=_MODEL,
+      preprocessing_name='cifarnet', random_flip=False, train_image_size=12,
+      batch_size=16, max_number_of_steps=4, optimizer='momentum',
+      learning_rate=0.1, learning_rate_decay_type='fixed',
+      batch_norm_decay=0.9, seed=1, num_readers=2,
+      num_preprocessing_threads=2, log_every_n_steps=1,
+      save_interval_secs=3600, save_summaries_secs=3600)
+  return dataclasses.replace(config, **overrides)
+
+
+def _shared_config(train_dir, dataset_dir):
+  """The session's longer run; test_eval_lib and test_export_lib use it too."""
+  return _tiny_config(train_dir, dataset_dir, batch_size=32,
+                      max_number_of_steps=_SHARED_STEPS, log_every_n_steps=2,
+                      moving_average_decay=0.9)
+
+
+def _shared_run(tmp_path_factory, dataset_dir):
+  """(config, result dict) of the shared run, trained on first use."""
+  root = tmp_path_factory.getbasetemp() / 'shared_run'
+  config = _shared_config(str(root / 'train'), dataset_dir)
+  done = root / 'result.json'
+  if not done.exists():
+    shutil.rmtree(root, ignore_errors=True)
+    result = train_lib.train(config)
+    done.write_text(json.dumps({'config': dataclasses.asdict(config),
+                                'result': result._asdict()}))
+  stored = json.loads(done.read_text())
+  assert stored['config'] == dataclasses.asdict(config), (
+      'the test files define the shared run differently')
+  return config, stored['result']
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, digits):
+  """(train_dir, latest checkpoint) of the shared run."""
+  config, _ = _shared_run(tmp_path_factory, digits)
+  return config.train_dir, tf.train.latest_checkpoint(config.train_dir)
+
+
+@pytest.fixture(scope='module')
+def images(digits):
+  """32 validation digits as uint8 [32, 8, 8, 3] (resized inside the graph)."""
+  split = dataset_factory.get_split('digits', 'validation', digits)
+  with tf.Graph().as_default():
+    dataset = input_pipeline.make_dataset(split, batch_size=32,
+                                          is_training=False, num_epochs=1)
+    batch, _ = tf.data.make_one_shot_iterator(dataset).get_next()
+    with tf.Session() as sess:
+      pixels = sess.run(batch)
+  return pixels.astype(np.uint8)
+
+
+@pytest.fixture(scope='module')
+def reference(trained, images):
+  """Softmax of the trained network on `images`, evaluated directly."""
+  with tf.Graph().as_default():
+    inputs = tf.placeholder(tf.uint8, [None, None, None, 3])
+    preprocess = preprocessing_factory.get_preprocessing(_MODEL)
+    batch = tf.map_fn(lambda image: preprocess(image, _SIZE, _SIZE), inputs,
+                      dtype=tf.float32)
+    logits, _ = nets_factory.get_network_fn(_MODEL, 10)(batch)
+    probabilities = tf.nn.softmax(tf.reshape(logits, [-1, 10]))
+    with tf.Session() as sess:
+      tf.train.Saver().restore(sess, trained[1])
+      result = sess.run(probabilities, {inputs: images})
+  # Sure to tell a working export from one that restored nothing.
+  assert len(set(result.argmax(1))) > 2
+  return result
+
+
+@pytest.fixture(scope='module')
+def exported(tmp_path_factory, trained):
+  """A uint8 SavedModel and frozen graph of the shared checkpoint."""
+  root = tmp_path_factory.mktemp('export')
+  result = export_lib.export(
+      trained[0], _MODEL, 10, str(root / 'saved_model'),
+      frozen_graph_path=str(root / 'frozen' / 'graph.pb'), image_size=_SIZE)
+  return root, result
+
+
+def _check_outputs(outputs, reference, top_k=5):
+  np.testing.assert_allclose(outputs['probabilities'], reference, atol=1e-5)
+  np.testing.assert_array_equal(outputs['classes'][:, 0],
+                                reference.argmax(1))
+  assert outputs['classes'].shape == (len(reference), top_k)
+  np.testing.assert_allclose(
+      outputs['scores'], -np.sort(-reference, axis=1)[:, :top_k], atol=1e-5)
+  np.testing.assert_allclose(
+      np.take_along_axis(outputs['probabilities'], outputs['classes'], 1),
+      outputs['scores'], atol=1e-6)
+
+
+def test_export_result_and_layout(exported):
+  root, result = exported
+  assert result == export_lib.ExportResult(
+      str(root / 'saved_model'), str(root / 'frozen' / 'graph.pb'), _SIZE,
+      10)
+  assert (root / 'saved_model' / 'saved_model.pb').is_file()
+  assert (root / 'saved_model' / 'variables').is_dir()
+  assert sorted(os.listdir(root)) == ['frozen', 'saved_model']  # no staging
+
+
+_LOAD_IN_TF2 = textwrap.dedent('''
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    assert tf.executing_eagerly()
+    model = tf.saved_model.load(sys.argv[1])
+    serve = model.signatures['serving_default']
+    outputs = serve(images=tf.constant(np.load(sys.argv[2])))
+    np.savez(sys.argv[3], **{k: v.numpy() for k, v in outputs.items()})
+''')
+
+
+def test_saved_model_in_fresh_tf2_process(exported, images, reference,
+                                          tmp_path):
+  """A TF2 client gets the training network's probabilities and classes."""
+  root, _ = exported
+  np.save(tmp_path / 'images.npy', images)
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  process = subprocess.run(
+      [sys.executable, '-c', _LOAD_IN_TF2, str(root / 'saved_model'),
+       str(tmp_path / 'images.npy'), str(tmp_path / 'outputs.npz')],
+      cwd=str(tmp_path), env=env, capture_output=True, text=True,
+      timeout=300)
+  assert process.returncode == 0, process.stderr
+  outputs = dict(np.load(tmp_path / 'outputs.npz'))
+  assert sorted(outputs) == ['classes', 'probabilities', 'scores']
+  assert outputs['classes'].dtype == np.int32
+  _check_outputs(outputs, reference)
+
+
+def test_frozen_graph_in_fresh_graph(exported, images, reference):
+  root, _ = exported
+  graph_def = tf.GraphDef()
+  with open(root / 'frozen' / 'graph.pb', 'rb') as f:
+    graph_def.ParseFromString(f.read())
+  assert not [n.name for n in graph_def.node
+              if n.op in ('VariableV2', 'VarHandleOp')]
+  with tf.Graph().as_default() as graph:
+    tf.import_graph_def(graph_def, name='')
+    with tf.Session() as sess:
+      fetched = sess.run(
+          {name: graph.get_tensor_by_name(name + ':0')
+           for name in ('probabilities', 'classes', 'scores')},
+          {'images:0': images})
+  _check_outputs(fetched, reference)
+
+
+def _serve_v1(saved_model_dir, images):
+  """Runs the serving signature with the TF1 loader in a fresh graph."""
+  with tf.Graph().as_default():
+    with tf.Session() as sess:
+      meta = tf.saved_model.loader.load(sess, [tf.saved_model.SERVING],
+                                        saved_model_dir)
+      signature = meta.signature_def[export_lib.SIGNATURE_KEY]
+      fetches = {k: v.name for k, v in signature.outputs.items()}
+      return sess.run(fetches, {signature.inputs['images'].name: images})
+
+
+def test_float32_input_type(trained, images, reference, tmp_path):
+  """Float images in [0, 1] give the probabilities of the uint8 images."""
+  result = export_lib.export(trained[1], _MODEL, 10,
+                             str(tmp_path / 'float'), image_size=_SIZE,
+                             input_type='float32', top_k=3,
+                             labels_offset=1)
+  assert result.frozen_graph is None
+  outputs = _serve_v1(str(tmp_path / 'float'),
+                      images.astype(np.float32) / 255.0)
+  np.testing.assert_allclose(outputs['probabilities'], reference, atol=1e-5)
+  # Classes are dataset labels: network index + labels_offset.
+  np.testing.assert_array_equal(outputs['classes'][:, 0],
+                                reference.argmax(1) + 1)
+  assert outputs['classes'].shape == (len(images), 3)
+
+
+def test_existing_output_dir_is_left_untouched(trained, tmp_path):
+  target = tmp_path / 'saved_model'
+  target.mkdir()
+  (target / 'notes.txt').write_text('older export')
+  with pytest.raises(FileExistsError, match='output_dir .* already exists'):
+    export_lib.export(trained[1], _MODEL, 10, str(target), image_size=_SIZE)
+  assert os.listdir(target) == ['notes.txt']
+  assert (target / 'notes.txt').read_text() == 'older export'
+  assert sorted(os.listdir(tmp_path)) == ['saved_model']
+
+
+def test_existing_frozen_graph_is_refused_before_writing(trained, tmp_path):
+  (tmp_path / 'graph.pb').write_bytes(b'old')
+  with pytest.raises(FileExistsError, match='frozen_graph'):
+    export_lib.export(trained[1], _MODEL, 10, str(tmp_path / 'model'),
+                      frozen_graph_path=str(tmp_path / 'graph.pb'))
+  assert sorted(os.listdir(tmp_path)) == ['graph.pb']
+  assert (tmp_path / 'graph.pb').read_bytes() == b'old'
+
+
+def test_mismatched_checkpoint_lists_variables(trained, tmp_path):
+  """Exporting with the wrong class count names the logits, writes nothing."""
+  from training import checkpoints  # pylint: disable=g-import-not-at-top
+  with pytest.raises(checkpoints.CheckpointMismatchError,
+                     match=r'logits/weights: model \[1, 1, 64, 7\]'):
+    export_lib.export(trained[1], _MODEL, 7, str(tmp_path / 'model'))
+  assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize('kwargs,pattern', [
+    (dict(input_type='int8'), 'input_type must be one of uint8, float32'),
+    (dict(image_size=-3), 'image_size must be a positive integer'),
+])
+def test_bad_arguments(trained, tmp_path, kwargs, pattern):
+  with pytest.raises(ValueError, match=pattern):
+    export_lib.export(trained[1], _MODEL, 10, str(tmp_path / 'model'),
+                      **kwargs)
+  assert os.listdir(tmp_path) == []
+
+
+def test_num_classes_required_without_published_checkpoint(trained,
+                                                           tmp_path):
+  with pytest.raises(ValueError, match='num_classes is required'):
+    export_lib.export(trained[1], _MODEL, None, str(tmp_path / 'model'))
+
+
+def test_script(trained, tmp_path):
+  """The script exports (exit 0); without its required flags it fails.
+
+  Both runs start together to share TensorFlow's start-up time.
+  """
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  good = subprocess.Popen(
+      [sys.executable, _SCRIPT, '--model_name=' + _MODEL,
+       '--checkpoint_path=' + trained[0], '--num_classes=10',
+       '--image_size=%d' % _SIZE, '--output_dir=%s' % (tmp_path / 'model'),
+       '--frozen_graph=%s' % (tmp_path / 'frozen.pb')],
+      cwd=_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+      text=True)
+  missing = subprocess.Popen(
+      [sys.executable, _SCRIPT, '--model_name=' + _MODEL], cwd=_ROOT,
+      env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+  try:
+    good_output = good.communicate(timeout=300)[0]
+    missing_output = missing.communicate(timeout=300)[0]
+  finally:
+    for process in (good, missing):
+      if process.poll() is None:
+        process.kill()
+  assert good.returncode == 0, good_output
+  assert 'Exported SavedModel to %s' % (tmp_path / 'model') in good_output
+  assert '(input 12x12, 10 classes)' in good_output
+  assert (tmp_path / 'model' / 'saved_model.pb').is_file()
+  assert (tmp_path / 'frozen.pb').is_file()
+  assert missing.returncode != 0
+  assert '--checkpoint_path' in missing_output
+  assert '--output_dir' in missing_output
