@@ -30,7 +30,8 @@ setuptools.setup(
     ],
     extras_require={
         'digits': ['scikit-learn>=1.3,<2'],
-        'test': ['pytest>=8,<10', 'scikit-learn>=1.3,<2'],
+        'test': ['pytest>=8,<10', 'pytest-xdist>=3.5,<4',
+                 'scikit-learn>=1.3,<2'],
     },
     license='Apache-2.0',
     classifiers=[

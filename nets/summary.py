@@ -26,7 +26,7 @@ Row = collections.namedtuple(
     'Row', ['name', 'shape', 'params', 'total_params', 'mult_adds'])
 Summary = collections.namedtuple(
     'Summary', ['model_name', 'image_size', 'rows', 'trainable_params',
-                'non_trainable_params', 'mult_adds'])
+                'non_trainable_params', 'mult_adds', 'variables'])
 
 _COUNTED_OPS = ('Conv2D', 'DepthwiseConv2dNative', 'MatMul')
 
@@ -98,6 +98,9 @@ def summarize(model_name, image_size=None, num_classes=None,
               output_stride=None, global_pool=True):
   """Builds `model_name` on a batch of one image and returns its `Summary`.
 
+  The summary also lists the variables created, as (name, shape,
+  trainable) in creation order.
+
   Args:
     model_name: a name from `nets_factory.networks_map`.
     image_size: input height and width; the model's default when None.
@@ -118,10 +121,12 @@ def summarize(model_name, image_size=None, num_classes=None,
     if num_classes and not global_pool:
       kwargs['spatial_squeeze'] = False
     _, end_points = network_fn(images, **kwargs)
+    variables = [(v.op.name, v.get_shape().as_list(), v.trainable)
+                 for v in tf.global_variables()]
   rows, trainable, non_trainable, mult_adds = table_from_graph(graph,
                                                                end_points)
   return Summary(model_name, image_size, rows, trainable, non_trainable,
-                 mult_adds)
+                 mult_adds, variables)
 
 
 def format_summary(summary):

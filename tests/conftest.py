@@ -10,6 +10,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import nets  # noqa: F401  (installs the tf-slim compatibility fix)
+from nets import summary
 
 
 @pytest.fixture
@@ -24,3 +25,27 @@ def graph():
 @pytest.fixture
 def rng():
   return np.random.RandomState(0)
+
+
+@pytest.fixture(scope='session')
+def full_depth():
+  """`full_depth(name)` -> nets.summary.Summary, each net built once.
+
+  Building the deep nets dominates the suite's time (up to ~20 s each on 2
+  cores), and several test modules pin numbers of the same nets (counts in
+  test_resnet_v1/v2, parameters and multiply-adds in test_nets_factory), so
+  the default-size, reference-class build is shared by the whole session.
+  """
+  cache = {}
+
+  def get(name):
+    if name not in cache:
+      cache[name] = summary.summarize(name)
+    return cache[name]
+
+  return get
+
+
+# Tests using `full_depth` carry @pytest.mark.xdist_group('full_depth'): with
+# `pytest -n 2 --dist loadgroup` they all run in one worker, so each deep net
+# is built once per run, while the other worker takes the rest of the suite.

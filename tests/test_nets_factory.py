@@ -17,7 +17,6 @@ import tensorflow.compat.v1 as tf
 from nets import nets_factory
 from nets import resnet_v1
 from nets import resnet_v2
-from nets import summary
 
 ALL_NAMES = sorted(nets_factory.networks_map)
 
@@ -237,8 +236,9 @@ def test_model_info_matches_name(name):
   assert fn.default_image_size == info.default_image_size
 
 
+@pytest.mark.xdist_group('full_depth')
 @pytest.mark.parametrize('name', ALL_NAMES)
-def test_measured_params_and_mult_adds(name):
+def test_measured_params_and_mult_adds(name, full_depth):
   """Full-depth build at the default size gives exactly the pinned numbers.
 
   This is the construction test of every builder at full depth: a changed
@@ -249,7 +249,7 @@ def test_measured_params_and_mult_adds(name):
   """
   info = nets_factory.get_model_info(name)
   assert info.params is not None and info.mult_adds is not None
-  result = summary.summarize(name)
+  result = full_depth(name)
   assert result.image_size == info.default_image_size
   rows = {row.name: row for row in result.rows}
   assert rows['predictions'].shape == [1, info.num_classes]

@@ -290,6 +290,7 @@ def test_end_point_shapes_at_224(v1_50_224):
   assert v1_50_224['net'].shape.as_list() == [1, 1000]
 
 
+@pytest.mark.xdist_group('full_depth')
 @pytest.mark.parametrize('depth, num_parameters', [
     (50, 25557032),
     (101, 44549160),
@@ -298,24 +299,19 @@ def test_end_point_shapes_at_224(v1_50_224):
     (18, 11689512),
     (34, 21797672),
 ])
-def test_trainable_parameter_counts(depth, num_parameters, request):
+def test_trainable_parameter_counts(depth, num_parameters, full_depth):
   """Published counts with 1000 classes; a missing or extra unit shows here.
 
   ResNet-18/34 have the well-known 11.69M and 21.80M parameters of the paper's
   basic-block nets (projection shortcuts where the depth changes).
   """
-  if depth == 50:
-    variables = request.getfixturevalue('v1_50_224')['variables']
-  else:
-    with tf.Graph().as_default():
-      images = tf.placeholder(tf.float32, [1, 224, 224, 3])
-      builder = getattr(resnet_v1, 'resnet_v1_%d' % depth)
-      _build(resnet_v1, builder, images, num_classes=1000, is_training=False)
-      variables = tf.global_variables()
-  trainable = [v for v in variables if v.trainable]
-  assert _count_parameters(trainable) == num_parameters
-  for v in variables:
-    assert v.op.name.startswith('resnet_v1_%d/' % depth)
+  built = full_depth('resnet_v1_%d' % depth)
+  assert built.image_size == 224
+  assert built.trainable_params == num_parameters
+  assert sum(int(np.prod(shape)) for _, shape, trainable in built.variables
+             if trainable) == num_parameters
+  for name, _, _ in built.variables:
+    assert name.startswith('resnet_v1_%d/' % depth)
 
 
 # ---------------------------------------------------------------------------

@@ -281,6 +281,7 @@ def test_all_variable_names_and_shapes_equal_oracle(v2_50_224,
   assert ours == theirs
 
 
+@pytest.mark.xdist_group('full_depth')
 @pytest.mark.parametrize('depth, num_variables, num_parameters', [
     (50, 272, 25568360),
     (101, 544, 44577896),
@@ -288,22 +289,16 @@ def test_all_variable_names_and_shapes_equal_oracle(v2_50_224,
     (200, 1072, 64726120),
 ])
 def test_variable_and_parameter_counts(depth, num_variables, num_parameters,
-                                       request):
+                                       full_depth):
   """Published counts with 1000 classes; a missing or extra unit shows here."""
-  if depth == 50:
-    built = request.getfixturevalue('v2_50_224')
-    graph = built['graph']
-  else:
-    graph = tf.Graph()
-    with graph.as_default():
-      images = tf.placeholder(tf.float32, [None, 224, 224, 3])
-      builder = getattr(resnet_v2, 'resnet_v2_%d' % depth)
-      _build(resnet_v2, builder, images, num_classes=1000)
-  with graph.as_default():
-    assert len(tf.global_variables()) == num_variables
-    assert _count_parameters(tf.trainable_variables()) == num_parameters
-    for v in tf.global_variables():
-      assert v.op.name.startswith('resnet_v2_%d/' % depth)
+  built = full_depth('resnet_v2_%d' % depth)
+  assert built.image_size == 224
+  assert len(built.variables) == num_variables
+  assert built.trainable_params == num_parameters
+  assert sum(int(np.prod(shape)) for _, shape, trainable in built.variables
+             if trainable) == num_parameters
+  for name, _, _ in built.variables:
+    assert name.startswith('resnet_v2_%d/' % depth)
 
 
 def test_default_image_size():
