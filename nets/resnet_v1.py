@@ -128,6 +128,7 @@ def basic_block(inputs, depth, stride, rate=1, outputs_collections=None,
 bottleneck.default_scope = 'bottleneck_v1'
 basic_block.default_scope = 'basic_block_v1'
 
+
 def resnet_v1(inputs,
               blocks,
               num_classes=None,

@@ -143,6 +143,7 @@ def _postnorm(net):
 bottleneck.default_scope = 'bottleneck_v2'
 basic_block.default_scope = 'basic_block_v2'
 
+
 def resnet_v2(inputs,
               blocks,
               num_classes=None,
