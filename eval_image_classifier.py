@@ -32,6 +32,10 @@ def main(argv):
   from training import eval_lib  # pylint: disable=g-import-not-at-top
   config = config_lib.from_flags(config_lib.EvalConfig, FLAGS)
   results = cli.run_main(lambda: eval_lib.evaluate(config))
+  if results is None:
+    print('No checkpoint appeared in %s within --eval_timeout_secs=%s.'
+          % (config.checkpoint_path, config.eval_timeout_secs))
+    return 1
   summary = {k: results[k] for k in ('global_step', 'num_examples',
                                      'top1_accuracy', 'top5_accuracy',
                                      'mean_per_class_recall')}

@@ -71,7 +71,7 @@ def test_mismatch_lists_missing_shapes_and_unexpected(graph, saved):
 
 
 def test_exclude_scopes_and_ignore_missing(graph, saved):
-  """Excluding the replaced head and ignoring new variables restores the rest."""
+  """Excluding the replaced head, ignoring new variables: the rest restores."""
   del graph
   model = _variables({'net/a': [2, 3], 'net/b': [4], 'head/w': [3, 7],
                       'net/c': [2], 'extra/x': [1]})
@@ -175,7 +175,7 @@ def test_unmatched_trainable_scope_lists_model_scopes(graph):
 
 
 def test_init_fn_restores_all_but_excluded(graph, saved):
-  """Restored values equal the checkpoint's; the excluded head keeps its init."""
+  """Restored values are the checkpoint's; the excluded head keeps its init."""
   del graph
   a = tf.Variable(tf.zeros([2, 3]), name='net/a')
   b = tf.Variable(tf.zeros([4]), name='net/b')

@@ -64,9 +64,16 @@ def _tiny_config(train_dir, dataset_dir, **overrides):
 
 
 def _shared_config(train_dir, dataset_dir):
-  """The session's longer run; test_eval_lib and test_export_lib use it too."""
+  """The session's longer run; test_eval_lib and test_export_lib use it too.
+
+  The learning rate falls linearly from 0.1 towards 0.001 over
+  int(1497 * 1.5 / 32) = 70 steps: ending at a lower rate makes the
+  half-trained net's accuracy far less erratic from run to run.
+  """
   return _tiny_config(train_dir, dataset_dir, batch_size=32,
                       max_number_of_steps=_SHARED_STEPS, log_every_n_steps=2,
+                      learning_rate_decay_type='polynomial',
+                      end_learning_rate=0.001, num_epochs_per_decay=1.5,
                       moving_average_decay=0.9)
 
 
@@ -171,9 +178,10 @@ def test_figures_equal_numpy_and_json(trained, digits, validation,
   """
   images, labels = validation
   expected = _expected(_logits(trained[1], images), labels)
-  # A half-trained net: neither all right nor all wrong, so recall per
-  # class actually varies.
-  assert 0.2 < expected['top1_accuracy'] < 1.0
+  # Not a quality bar, only a guard that the comparison means something:
+  # a half-trained net predicts several classes and gets some wrong, so
+  # recall varies from class to class.
+  assert 0.0 < expected['top1_accuracy'] < 1.0
   assert len(set(expected['per_class_recall'].values())) > 2
   results = eval_lib.evaluate(_eval_config(trained, digits, tmp_path))
   _assert_scores(results, expected)
@@ -265,11 +273,6 @@ def test_eval_loop_without_checkpoint_returns_none(digits, tmp_path):
   assert not (tmp_path / 'eval').exists()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    'LIBRARY BUG: eval_image_classifier.py --eval_interval_secs crashes with '
-    '"TypeError: \'NoneType\' object is not subscriptable" when no '
-    'checkpoint appears within --eval_timeout_secs: eval_lib.evaluate '
-    'returns None and main() indexes the result.'))
 def test_eval_script_without_checkpoint_exits_cleanly(digits, tmp_path):
   empty = tmp_path / 'empty'
   empty.mkdir()
@@ -311,12 +314,6 @@ def test_resolve_settings_defaults(digits):
         dataclasses.replace(config, labels_offset=-1), split)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    'LIBRARY BUG: evaluate_checkpoint restores with a plain tf.train.Saver, '
-    'not checkpoints.restore_map, and resource variables take the saved '
-    'shape without complaint: a 10-class checkpoint evaluated as 9 classes '
-    '(e.g. a wrong --num_classes or --labels_offset) silently gives numbers '
-    '(top-k over 10 logits) instead of a CheckpointMismatchError.'))
 def test_mismatched_checkpoint_is_refused(trained, digits, tmp_path):
   with pytest.raises(checkpoints.CheckpointMismatchError,
                      match='logits/weights'):

@@ -69,10 +69,21 @@ def _tiny_config(train_dir, dataset_dir, **overrides):
 
 
 def _shared_config(train_dir, dataset_dir):
-  """The session's longer run; test_eval_lib and test_export_lib use it too."""
+  """The session's longer run; test_eval_lib and test_export_lib use it too.
+
+  The learning rate falls linearly from 0.1 towards 0.001 over
+  int(1497 * 1.5 / 32) = 70 steps: ending at a lower rate makes the
+  half-trained net's accuracy far less erratic from run to run.
+  """
   return _tiny_config(train_dir, dataset_dir, batch_size=32,
                       max_number_of_steps=_SHARED_STEPS, log_every_n_steps=2,
+                      learning_rate_decay_type='polynomial',
+                      end_learning_rate=0.001, num_epochs_per_decay=1.5,
                       moving_average_decay=0.9)
+
+
+def _shared_rate(step):
+  return 0.1 - (0.1 - 0.001) * min(step, 70) / 70
 
 
 def _shared_run(tmp_path_factory, dataset_dir):
@@ -141,18 +152,27 @@ def _prefilled_train_dir(path, shared_config):
 # The shared run.
 
 
-def test_loss_falls(shared):
-  """The logged loss falls clearly over 60 steps of real training."""
+def test_loss_falls_and_rate_follows_schedule(shared):
+  """The logged loss falls clearly over 60 steps of real training.
+
+  The log lines come every 2 steps or more and carry the learning rate of
+  the polynomial schedule at their step.
+  """
   _, result = shared
   history = result['history']
   steps = [h[0] for h in history]
-  assert steps == sorted(steps) and len(steps) >= 25
-  assert all(s % 2 == steps[0] % 2 for s in steps)  # every 2nd step
+  assert len(steps) >= 25
+  assert all(b - a >= 2 for a, b in zip(steps, steps[1:]))
+  assert steps[-1] <= _SHARED_STEPS
   losses = np.array([h[1] for h in history])
   assert np.isfinite(losses).all()
   early, late = losses[:6].mean(), losses[-6:].mean()
   assert late < early - 0.3, losses
-  assert all(h[2] == pytest.approx(0.1) for h in history)
+  for step, _, rate, _ in history:
+    # The logged step may be read just before or after its own increment.
+    assert (_shared_rate(step + 1) - 1e-6 <= rate <=
+            _shared_rate(step - 1) + 1e-6), (step, rate)
+  assert history[-1][2] < history[0][2] / 3
   assert all(h[3] > 0 for h in history)  # images per second
   assert result['stop_signal'] is None
 
@@ -185,10 +205,6 @@ def test_summaries_written(shared):
   assert any('train_accuracy' in t for t in tags), tags
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    'LIBRARY BUG: train_lib names the accuracy tensor "train_accuracy" and '
-    'then calls tf.summary.scalar("train_accuracy", ...); the name scope is '
-    'taken, so the TensorBoard tag becomes "train_accuracy_1".'))
 def test_accuracy_summary_tag_is_train_accuracy(shared):
   config, _ = shared
   assert 'train_accuracy' in _summary_tags(config.train_dir)
@@ -223,10 +239,6 @@ def test_moving_average_shadows_in_checkpoint(shared):
 # Resuming and stopping.
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    'LIBRARY BUG: a fresh run with max_number_of_steps=0 trains one step: '
-    'StopAtStepHook only checks after a step, and train() special-cases a '
-    'reached maximum only when resuming.'))
 def test_fresh_run_with_zero_steps_does_not_train(tmp_path, digits):
   config = _tiny_config(tmp_path / 'train', digits, max_number_of_steps=0)
   result = train_lib.train(config)

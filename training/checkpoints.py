@@ -102,6 +102,26 @@ def restore_map(checkpoint_path, exclude_scopes=None, ignore_missing_vars=False,
   return {n: v for n, v in wanted.items() if n in saved}
 
 
+def check_restore(checkpoint_path, name_to_variable):
+  """Checks that a Saver map {checkpoint name: variable} fits the checkpoint.
+
+  A resource variable silently takes whatever shape the checkpoint holds, so
+  a wrong class count would otherwise restore "fine" and give wrong numbers.
+
+  Raises:
+    CheckpointMismatchError: listing missing names and differing shapes.
+  """
+  saved = tf.train.load_checkpoint(checkpoint_path).get_variable_to_shape_map()
+  missing = sorted(n for n in name_to_variable if n not in saved)
+  wrong_shape = sorted(
+      '%s: model %s, checkpoint %s' % (n, v.get_shape().as_list(), saved[n])
+      for n, v in name_to_variable.items()
+      if n in saved and v.get_shape().as_list() != list(saved[n]))
+  if missing or wrong_shape:
+    raise CheckpointMismatchError(_mismatch_message(
+        checkpoint_path, missing, wrong_shape, []))
+
+
 def _mismatch_message(path, missing, wrong_shape, unexpected, limit=20):
   def listing(title, items):
     shown = items[:limit]
@@ -159,6 +179,7 @@ def checkpoint_step(path):
   return 0
 
 
-__all__ = ['CheckpointMismatchError', 'checkpoint_step', 'has_checkpoint',
+__all__ = ['CheckpointMismatchError', 'check_restore', 'checkpoint_step',
+           'has_checkpoint',
            'init_fn_from_checkpoint', 'resolve_checkpoint', 'restore_map',
            'split_scopes', 'variables_to_train']

@@ -86,7 +86,7 @@ def _build_eval_graph(config, split):
   else:
     restore = {v.op.name: v for v in tf.global_variables()}
   return {'labels': labels, 'top_k': top_k, 'num_classes': num_classes,
-          'saver': tf.train.Saver(restore), 'global_step': global_step}
+          'restore': restore, 'global_step': global_step}
 
 
 def _scores(labels, top_k, num_classes):
@@ -118,8 +118,15 @@ def evaluate_checkpoint(config, checkpoint_path, split=None):
   with graph.as_default():
     ops = _build_eval_graph(config, split)
     all_labels, all_top = [], []
+    restore = dict(ops['restore'])
+    step_name = ops['global_step'].op.name
+    if not tf.train.load_checkpoint(checkpoint_path).has_tensor(step_name):
+      del restore[step_name]  # E.g. converted checkpoints; report step 0.
+    checkpoints.check_restore(checkpoint_path, restore)
+    saver = tf.train.Saver(restore)
     with tf.Session() as sess:
-      ops['saver'].restore(sess, checkpoint_path)
+      sess.run(ops['global_step'].initializer)
+      saver.restore(sess, checkpoint_path)
       step = int(sess.run(ops['global_step']))
       batches = 0
       while config.max_num_batches is None or batches < config.max_num_batches:

@@ -94,7 +94,7 @@ def build_training_graph(config, split):
   total_loss = tf.losses.get_total_loss(name='total_loss')
   accuracy = tf.reduce_mean(tf.cast(
       tf.equal(tf.argmax(logits, 1, output_type=tf.int32), labels),
-      tf.float32), name='train_accuracy')
+      tf.float32))
 
   learning_rate = optimization.learning_rate(config, split.num_samples,
                                              global_step)
@@ -155,19 +155,20 @@ def train(config, log_fn=None, session_config=None):
       tf.set_random_seed(config.seed)
     ops = build_training_graph(config, split)
     resuming = checkpoints.has_checkpoint(config.train_dir)
+    step = 0
     if resuming:
       _check_resumable(config.train_dir)
       step = checkpoints.checkpoint_step(
           tf.train.latest_checkpoint(config.train_dir))
-      if (config.max_number_of_steps is not None and
-          step >= config.max_number_of_steps):
-        # The session would otherwise run one step before noticing.
-        (log_fn or tf.logging.info)(
-            'train_dir %s is already at step %d >= max_number_of_steps=%d; '
-            'nothing to train.' % (config.train_dir, step,
-                                   config.max_number_of_steps))
-        return TrainResult(global_step=step, loss=float('nan'), history=[],
-                           stop_signal=None, seconds=0.0)
+    if (config.max_number_of_steps is not None and
+        step >= config.max_number_of_steps):
+      # The session would otherwise run one step before noticing.
+      (log_fn or tf.logging.info)(
+          'train_dir %s is at step %d >= max_number_of_steps=%d; nothing to '
+          'train.' % (config.train_dir, step, config.max_number_of_steps))
+      return TrainResult(global_step=step, loss=float('nan'), history=[],
+                         stop_signal=None, seconds=0.0)
+    if resuming:
       init_fn = None
     elif config.checkpoint_path:
       init_fn = checkpoints.init_fn_from_checkpoint(
