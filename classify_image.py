@@ -18,7 +18,7 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from nets import classify
+from training import classify
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum('model_name', 'resnet_v2_50', sorted(classify.BUILDERS),

@@ -6,7 +6,8 @@ programs) can use it without flags.
 
 The published ResNet V2 checkpoints were trained with Inception-style
 preprocessing: pixels scaled to [-1, 1], images resized to 299x299, and 1001
-classes of which index 0 means "background".
+classes of which index 0 means "background"; the evaluation half of that
+preprocessing (`preprocessing.inception_preprocessing`) runs in the graph.
 """
 
 import collections
@@ -17,6 +18,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import resnet_v2
+from preprocessing import inception_preprocessing
 
 BUILDERS = {
     'resnet_v2_50': resnet_v2.resnet_v2_50,
@@ -34,19 +36,6 @@ def get_builder(model_name):
     raise ValueError('model_name=%r is unknown; choose one of %s.'
                      % (model_name, sorted(BUILDERS)))
   return BUILDERS[model_name]
-
-
-def inception_preprocess(images, image_size):
-  """uint8 or [0, 1] float NHWC images -> [-1, 1] floats at image_size^2.
-
-  Central crop of 87.5% of the image, then a bilinear resize: the evaluation
-  preprocessing the ResNet V2 checkpoints were published with.
-  """
-  images = tf.image.convert_image_dtype(images, tf.float32)
-  images = tf.image.central_crop(images, central_fraction=0.875)
-  images = tf.image.resize(images, [image_size, image_size],
-                           method=tf.image.ResizeMethod.BILINEAR)
-  return (images - 0.5) * 2.0
 
 
 def classify(images, model_name='resnet_v2_50', checkpoint_path=None,
@@ -74,7 +63,9 @@ def classify(images, model_name='resnet_v2_50', checkpoint_path=None,
   graph = tf.Graph()
   with graph.as_default():
     raw = tf.placeholder(tf.uint8, [None, None, None, 3], name='images')
-    inputs = inception_preprocess(raw, image_size)
+    inputs = tf.map_fn(
+        lambda image: inception_preprocessing.preprocess_for_eval(
+            image, image_size, image_size), raw, dtype=tf.float32)
     start = time.time()
     with slim.arg_scope(resnet_v2.resnet_arg_scope()):
       _, end_points = builder(inputs, num_classes=num_classes,
