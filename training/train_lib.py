@@ -164,8 +164,9 @@ def train(config, log_fn=None, session_config=None):
         step >= config.max_number_of_steps):
       # The session would otherwise run one step before noticing.
       (log_fn or tf.logging.info)(
-          'train_dir %s is at step %d >= max_number_of_steps=%d; nothing to '
-          'train.' % (config.train_dir, step, config.max_number_of_steps))
+          'train_dir %s is already at step %d >= max_number_of_steps=%d; '
+          'nothing to train.' % (config.train_dir, step,
+                                 config.max_number_of_steps))
       return TrainResult(global_step=step, loss=float('nan'), history=[],
                          stop_signal=None, seconds=0.0)
     if resuming:
