@@ -12,6 +12,8 @@ import tensorflow.compat.v1 as tf
 import nets  # noqa: F401  (installs the tf-slim compatibility fix)
 from nets import summary
 
+import digits_run
+
 
 @pytest.fixture
 def graph():
@@ -49,3 +51,21 @@ def full_depth():
 # Tests using `full_depth` carry @pytest.mark.xdist_group('full_depth'): with
 # `pytest -n 2 --dist loadgroup` they all run in one worker, so each deep net
 # is built once per run, while the other worker takes the rest of the suite.
+
+
+@pytest.fixture(scope='session')
+def digits(tmp_path_factory):
+  """The digits dataset, converted once per session."""
+  from datasets import convert_digits  # pylint: disable=g-import-not-at-top
+  path = tmp_path_factory.mktemp('digits')
+  convert_digits.convert(str(path))
+  return str(path)
+
+
+@pytest.fixture(scope='session')
+def shared_run(tmp_path_factory, digits):
+  """(config, result dict) of `digits_run.shared_config`, trained once."""
+  from training import train_lib  # pylint: disable=g-import-not-at-top
+  config = digits_run.shared_config(
+      str(tmp_path_factory.mktemp('shared_run') / 'train'), digits)
+  return config, train_lib.train(config)._asdict()

@@ -11,7 +11,6 @@ recall must match exactly.
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from datasets import convert_digits
+import digits_run
 from datasets import dataset_factory
 from datasets import input_pipeline
 from nets import nets_factory
@@ -28,75 +27,18 @@ from preprocessing import preprocessing_factory
 from training import checkpoints
 from training import config as config_lib
 from training import eval_lib
-from training import train_lib
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_MODEL = 'resnet_v1_cifar_20'
-_SHARED_STEPS = 60
-_SIZE = 12
+_MODEL = digits_run.MODEL
+_SHARED_STEPS = digits_run.SHARED_STEPS
+_SIZE = digits_run.SIZE
 _EMA = '/ExponentialMovingAverage'
 
 
-@pytest.fixture(scope='session')
-def digits(tmp_path_factory):
-  """The digits dataset, converted once per session (shared by file name)."""
-  path = tmp_path_factory.getbasetemp() / 'digits'
-  if not (path / 'dataset_info.json').exists():
-    convert_digits.convert(str(path))
-  return str(path)
-
-
-# The shared run, defined exactly as in test_train_lib (checked on reuse).
-
-
-def _tiny_config(train_dir, dataset_dir, **overrides):
-  """A TrainConfig that trains in a few seconds on 2 CPU cores."""
-  config = config_lib.TrainConfig(
-      train_dir=str(train_dir), dataset_name='digits',
-      dataset_split_name='train', dataset_dir=dataset_dir, model_name=_MODEL,
-      preprocessing_name='cifarnet', random_flip=False, train_image_size=12,
-      batch_size=16, max_number_of_steps=4, optimizer='momentum',
-      learning_rate=0.1, learning_rate_decay_type='fixed',
-      batch_norm_decay=0.9, seed=1, num_readers=2,
-      num_preprocessing_threads=2, log_every_n_steps=1,
-      save_interval_secs=3600, save_summaries_secs=3600)
-  return dataclasses.replace(config, **overrides)
-
-
-def _shared_config(train_dir, dataset_dir):
-  """The session's longer run; test_eval_lib and test_export_lib use it too.
-
-  The learning rate falls linearly from 0.1 towards 0.001 over
-  int(1497 * 1.5 / 32) = 70 steps: ending at a lower rate makes the
-  half-trained net's accuracy far less erratic from run to run.
-  """
-  return _tiny_config(train_dir, dataset_dir, batch_size=32,
-                      max_number_of_steps=_SHARED_STEPS, log_every_n_steps=2,
-                      learning_rate_decay_type='polynomial',
-                      end_learning_rate=0.001, num_epochs_per_decay=1.5,
-                      moving_average_decay=0.9)
-
-
-def _shared_run(tmp_path_factory, dataset_dir):
-  """(config, result dict) of the shared run, trained on first use."""
-  root = tmp_path_factory.getbasetemp() / 'shared_run'
-  config = _shared_config(str(root / 'train'), dataset_dir)
-  done = root / 'result.json'
-  if not done.exists():
-    shutil.rmtree(root, ignore_errors=True)
-    result = train_lib.train(config)
-    done.write_text(json.dumps({'config': dataclasses.asdict(config),
-                                'result': result._asdict()}))
-  stored = json.loads(done.read_text())
-  assert stored['config'] == dataclasses.asdict(config), (
-      'the test files define the shared run differently')
-  return config, stored['result']
-
-
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory, digits):
+def trained(shared_run):
   """(train_dir, latest checkpoint) of the shared run."""
-  config, _ = _shared_run(tmp_path_factory, digits)
+  config, _ = shared_run
   return config.train_dir, tf.train.latest_checkpoint(config.train_dir)
 
 

@@ -15,7 +15,6 @@ written, leaving an existing train_dir byte for byte as it was.
 
 import dataclasses
 import glob
-import json
 import os
 import re
 import shutil
@@ -29,87 +28,26 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from datasets import convert_digits
+import digits_run
 from datasets import errors
 from nets import nets_factory
 from training import checkpoints
-from training import config as config_lib
 from training import train_lib
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SCRIPT = os.path.join(_ROOT, 'train_image_classifier.py')
-_MODEL = 'resnet_v1_cifar_20'
+_MODEL = digits_run.MODEL
 _LOGITS = _MODEL + '/logits'
 _CONV = _MODEL + '/block1/unit_1/basic_block_v1/conv1/weights'
 _BN_MEAN = _MODEL + '/conv1/BatchNorm/moving_mean'
-_SHARED_STEPS = 60
-
-
-@pytest.fixture(scope='session')
-def digits(tmp_path_factory):
-  """The digits dataset, converted once per session (shared by file name)."""
-  path = tmp_path_factory.getbasetemp() / 'digits'
-  if not (path / 'dataset_info.json').exists():
-    convert_digits.convert(str(path))
-  return str(path)
-
-
-def _tiny_config(train_dir, dataset_dir, **overrides):
-  """A TrainConfig that trains in a few seconds on 2 CPU cores."""
-  config = config_lib.TrainConfig(
-      train_dir=str(train_dir), dataset_name='digits',
-      dataset_split_name='train', dataset_dir=dataset_dir, model_name=_MODEL,
-      preprocessing_name='cifarnet', random_flip=False, train_image_size=12,
-      batch_size=16, max_number_of_steps=4, optimizer='momentum',
-      learning_rate=0.1, learning_rate_decay_type='fixed',
-      batch_norm_decay=0.9, seed=1, num_readers=2,
-      num_preprocessing_threads=2, log_every_n_steps=1,
-      save_interval_secs=3600, save_summaries_secs=3600)
-  return dataclasses.replace(config, **overrides)
-
-
-def _shared_config(train_dir, dataset_dir):
-  """The session's longer run; test_eval_lib and test_export_lib use it too.
-
-  The learning rate falls linearly from 0.1 towards 0.001 over
-  int(1497 * 1.5 / 32) = 70 steps: ending at a lower rate makes the
-  half-trained net's accuracy far less erratic from run to run.
-  """
-  return _tiny_config(train_dir, dataset_dir, batch_size=32,
-                      max_number_of_steps=_SHARED_STEPS, log_every_n_steps=2,
-                      learning_rate_decay_type='polynomial',
-                      end_learning_rate=0.001, num_epochs_per_decay=1.5,
-                      moving_average_decay=0.9)
-
-
-def _shared_rate(step):
-  return 0.1 - (0.1 - 0.001) * min(step, 70) / 70
-
-
-def _shared_run(tmp_path_factory, dataset_dir):
-  """(config, result dict) of the shared run, trained on first use.
-
-  The run lives in the session's base temp directory under a fixed name, so
-  the three test files that need a trained checkpoint train it only once;
-  result.json marks it complete.
-  """
-  root = tmp_path_factory.getbasetemp() / 'shared_run'
-  config = _shared_config(str(root / 'train'), dataset_dir)
-  done = root / 'result.json'
-  if not done.exists():
-    shutil.rmtree(root, ignore_errors=True)
-    result = train_lib.train(config)
-    done.write_text(json.dumps({'config': dataclasses.asdict(config),
-                                'result': result._asdict()}))
-  stored = json.loads(done.read_text())
-  assert stored['config'] == dataclasses.asdict(config), (
-      'the test files define the shared run differently')
-  return config, stored['result']
+_SHARED_STEPS = digits_run.SHARED_STEPS
+_tiny_config = digits_run.tiny_config
+_shared_rate = digits_run.shared_rate
 
 
 @pytest.fixture(scope='module')
-def shared(tmp_path_factory, digits):
-  return _shared_run(tmp_path_factory, digits)
+def shared(shared_run):
+  return shared_run
 
 
 def _tensors(path):
