@@ -56,6 +56,16 @@ def variables_to_train(trainable_scopes=None):
   return chosen
 
 
+def _compare(saved, name_to_variable):
+  """(names missing from `saved`, 'name: model .., checkpoint ..' lines)."""
+  missing = sorted(n for n in name_to_variable if n not in saved)
+  wrong_shape = sorted(
+      '%s: model %s, checkpoint %s' % (n, v.get_shape().as_list(), saved[n])
+      for n, v in name_to_variable.items()
+      if n in saved and v.get_shape().as_list() != list(saved[n]))
+  return missing, wrong_shape
+
+
 def restore_map(checkpoint_path, exclude_scopes=None, ignore_missing_vars=False,
                 variables=None):
   """Maps checkpoint names to this graph's variables for a partial restore.
@@ -83,12 +93,7 @@ def restore_map(checkpoint_path, exclude_scopes=None, ignore_missing_vars=False,
   wanted = {v.op.name: v for v in variables
             if not _in_scopes(v.op.name, excluded) and
             v.op.name != 'global_step'}
-  missing = sorted(n for n in wanted if n not in saved)
-  wrong_shape = sorted(
-      '%s: model %s, checkpoint %s' % (n, wanted[n].get_shape().as_list(),
-                                       saved[n])
-      for n in wanted if n in saved and
-      wanted[n].get_shape().as_list() != list(saved[n]))
+  missing, wrong_shape = _compare(saved, wanted)
   if wrong_shape or (missing and not ignore_missing_vars):
     model_names = {v.op.name for v in variables}
     unexpected = sorted(n for n in saved if n not in model_names and
@@ -112,11 +117,7 @@ def check_restore(checkpoint_path, name_to_variable):
     CheckpointMismatchError: listing missing names and differing shapes.
   """
   saved = tf.train.load_checkpoint(checkpoint_path).get_variable_to_shape_map()
-  missing = sorted(n for n in name_to_variable if n not in saved)
-  wrong_shape = sorted(
-      '%s: model %s, checkpoint %s' % (n, v.get_shape().as_list(), saved[n])
-      for n, v in name_to_variable.items()
-      if n in saved and v.get_shape().as_list() != list(saved[n]))
+  missing, wrong_shape = _compare(saved, name_to_variable)
   if missing or wrong_shape:
     raise CheckpointMismatchError(_mismatch_message(
         checkpoint_path, missing, wrong_shape, []))

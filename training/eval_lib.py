@@ -177,10 +177,7 @@ def evaluate(config, log_fn=None):
   """
   log = log_fn or tf.logging.info
   train_lib.check_image_size(config.eval_image_size, 'eval_image_size')
-  if config.model_name not in nets_factory.networks_map:
-    raise ValueError('model_name=%r is unknown; known networks: %s.'
-                     % (config.model_name,
-                        ', '.join(sorted(nets_factory.networks_map))))
+  train_lib.check_model_name(config.model_name)
   split = dataset_factory.get_split(config.dataset_name,
                                     config.dataset_split_name,
                                     config.dataset_dir)

@@ -34,12 +34,17 @@ def check_image_size(size, argument):
                      % (argument, size))
 
 
+def check_model_name(model_name):
+  """A ValueError listing the known networks if `model_name` is not one."""
+  if model_name not in nets_factory.networks_map:
+    raise ValueError('model_name=%r is unknown; known networks: %s.'
+                     % (model_name,
+                        ', '.join(sorted(nets_factory.networks_map))))
+
+
 def check_config(config):
   """Fails fast, before any graph is built, on arguments that cannot work."""
-  if config.model_name not in nets_factory.networks_map:
-    raise ValueError('model_name=%r is unknown; known networks: %s.'
-                     % (config.model_name,
-                        ', '.join(sorted(nets_factory.networks_map))))
+  check_model_name(config.model_name)
   optimization.check_choice(config.optimizer, optimization.OPTIMIZERS,
                             'optimizer')
   optimization.check_choice(config.learning_rate_decay_type,
