@@ -17,12 +17,15 @@ are for dense prediction (`get_feature_info`).
 import collections
 import functools
 
+import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import resnet_v1
 from nets import resnet_v2
 from resnet_utils import features
+from resnet_utils import layout
 from resnet_utils import network
+from resnet_utils import precision as precision_lib
 from resnet_utils import roots
 
 _FAMILIES = (resnet_v1, resnet_v2)
@@ -128,7 +131,8 @@ def get_model_info(name):
 
 
 def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False,
-                   batch_norm_decay=None):
+                   batch_norm_decay=None, precision='float32',
+                   data_format='NHWC'):
   """Returns `network_fn(images, **kwargs) -> (logits, end_points)`.
 
   The function enters the network's arg scope (with `weight_decay`, and
@@ -137,25 +141,55 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False,
   (output_stride, global_pool, reuse, scope, ...) go to the builder. It has
   the builder's `default_image_size`.
 
+  With `precision` 'float16' or 'bfloat16' the net computes in that dtype on
+  float32 master weights (see `resnet_utils.precision`): float images are
+  cast to the compute dtype, the net is built under `precision_scope`, and
+  the returned logits (or features, without `num_classes`) are cast back to
+  float32 so that losses and metrics are computed in float32. The end points,
+  'predictions' included, stay in the compute dtype. The variables are
+  those of the float32 net, so the same checkpoints load either way.
+
+  With `data_format='NCHW'` the images and every end point are
+  channels-first (see `resnet_utils.layout`); the variables are the same.
+
   Raises:
-    ValueError: if `name` is unknown (the message lists the known names).
+    ValueError: if `name` is unknown (the message lists the known names),
+      `precision` is not one of `resnet_utils.precision.PRECISIONS` or
+      `data_format` not one of 'NHWC', 'NCHW'.
   """
   _check_name(name)
+  precision_lib.check_precision(precision)
+  layout.check_data_format(data_format)
   builder = networks_map[name]
   arg_scope_fn = arg_scopes_map[name]
 
-  scope_args = {'weight_decay': weight_decay}
+  scope_args = {'weight_decay': weight_decay, 'data_format': data_format}
   if batch_norm_decay is not None:
     scope_args['batch_norm_decay'] = batch_norm_decay
 
   @functools.wraps(builder)
   def network_fn(images, **kwargs):
     with slim.arg_scope(arg_scope_fn(**scope_args)):
-      return builder(images, num_classes=num_classes, is_training=is_training,
-                     **kwargs)
+      with precision_lib.precision_scope(precision) as dtype:
+        net, end_points = builder(_to_compute_dtype(images, dtype),
+                                  num_classes=num_classes,
+                                  is_training=is_training, **kwargs)
+    if net.dtype != tf.float32:
+      net = tf.cast(net, tf.float32, name='to_float32')
+    return net, end_points
 
   network_fn.default_image_size = builder.default_image_size
   return network_fn
+
+
+def _to_compute_dtype(images, dtype):
+  """Float `images` cast to `dtype`; anything else (and float32) as it is."""
+  if dtype == tf.float32:
+    return images
+  images = tf.convert_to_tensor(images)
+  if images.dtype.is_floating and images.dtype != dtype:
+    return tf.cast(images, dtype, name='images_%s' % dtype.name)
+  return images
 
 
 def get_feature_info(name, output_stride=None,

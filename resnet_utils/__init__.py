@@ -7,7 +7,8 @@ Importing this package (or `nets`) also makes tf-slim's layer functions,
 Public API, compatible with the slim `nets.resnet_utils` module:
   Block, subsample, conv2d_same, stack_blocks_dense, resnet_arg_scope
 and what this project adds on top:
-  plan_strides, reachable_output_strides, classification_head.
+  plan_strides, reachable_output_strides, classification_head, and the
+  `layout` (NHWC/NCHW) and `precision` (mixed precision) modules.
 """
 
 from resnet_utils import compat as _compat
@@ -26,12 +27,13 @@ from resnet_utils.blocks import subsample
 from resnet_utils.blocks import uniform_block
 from resnet_utils.blocks import unit_strides
 from resnet_utils import layout
+from resnet_utils import precision
 from resnet_utils.heads import classification_head
 from resnet_utils.scopes import resnet_arg_scope
 
 __all__ = [
     'Block', 'BlockPlan', 'UnitPlan', 'classification_head', 'conv2d_same',
-    'layout',
+    'layout', 'precision',
     'plan_strides', 'reachable_output_strides', 'resnet_arg_scope',
     'stack_blocks_dense', 'subsample', 'uniform_block', 'unit_strides',
 ]

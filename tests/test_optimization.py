@@ -6,6 +6,9 @@ constant gradient are compared with the optimizer's documented update rule
 in NumPy, with option values chosen away from the defaults so that an option
 that is dropped or swapped shows up as a wrong number. The schedules are
 evaluated at chosen global steps and compared with their closed forms.
+`loss_scaled_optimizer` is checked to leave the steps unchanged, to skip
+steps with non-finite gradients, and to rescue float16 gradients that
+would underflow.
 """
 
 import dataclasses
@@ -269,3 +272,155 @@ def test_unknown_name_names_argument_and_choices(argument, choices, call):
   assert argument in message and "'bogus'" in message
   for choice in choices:
     assert choice in message
+
+
+# ---------------------------------------------------------------------------
+# Loss scaling for float16 training.
+
+
+def _scale_variable():
+  (scale,) = [v for v in tf.global_variables()
+              if 'current_loss_scale' in v.op.name]
+  return scale
+
+
+@pytest.mark.parametrize('precision', ['float32', 'bfloat16'])
+def test_no_loss_scaling_outside_float16(precision):
+  """float32 and bfloat16 (float32's exponent range) get the optimizer back."""
+  with tf.Graph().as_default():
+    opt = tf.train.GradientDescentOptimizer(0.1)
+    assert optimization.loss_scaled_optimizer(opt, precision) is opt
+    assert not tf.global_variables()
+
+
+@pytest.mark.parametrize('precision', ['float32', 'bfloat16'])
+def test_loss_scale_outside_float16_is_an_error(precision):
+  """A scale that would silently do nothing is refused, naming the argument."""
+  with pytest.raises(ValueError, match='loss_scale applies to precision '
+                     'float16 only') as info:
+    optimization.loss_scaled_optimizer(tf.train.GradientDescentOptimizer(0.1),
+                                       precision, loss_scale=128.0)
+  assert repr(precision) in str(info.value)
+
+
+@pytest.mark.parametrize('loss_scale', [0, -1.0, float('inf'), float('nan'),
+                                        '128', True])
+def test_loss_scale_must_be_a_positive_finite_number(loss_scale):
+  with tf.Graph().as_default():
+    with pytest.raises(ValueError) as info:
+      optimization.loss_scaled_optimizer(
+          tf.train.GradientDescentOptimizer(0.1), 'float16', loss_scale)
+  message = str(info.value)
+  assert message.startswith('loss_scale must be None')
+  assert repr(loss_scale) in message
+
+
+def test_check_loss_scale_returns_what_the_wrapper_uses():
+  """The up-front check (for configs) accepts what the wrapper accepts."""
+  assert optimization.check_loss_scale(None, 'float32') is None
+  assert optimization.check_loss_scale(None, 'bfloat16') is None
+  assert optimization.check_loss_scale(None) is None
+  scale = optimization.check_loss_scale(128, 'float16')
+  assert scale == 128.0 and isinstance(scale, float)
+  with pytest.raises(ValueError, match='loss_scale applies to precision '
+                     'float16 only'):
+    optimization.check_loss_scale(128, 'bfloat16')
+
+
+def test_unknown_precision_names_argument_and_choices():
+  with pytest.raises(ValueError, match=r"precision must be one of float32, "
+                     r"float16, bfloat16; got 'half'"):
+    optimization.loss_scaled_optimizer(tf.train.GradientDescentOptimizer(0.1),
+                                       'half')
+
+
+def _scaled_sgd_steps(loss_scale, multipliers):
+  """SGD through the float16 wrapper on the module's linear loss.
+
+  The loss is `multiplier * sum(_GRAD * v)` with `multiplier` fed per step
+  (from `multipliers`); `minimize` gets a global step and a var_list that
+  leaves out a second variable. Returns (optimizer, [(v, other, global step,
+  loss scale)] after each step).
+  """
+  with tf.Graph().as_default():
+    var = tf.Variable(_START, name='v')
+    other = tf.Variable(_START, name='other')
+    multiplier = tf.placeholder(tf.float32, [])
+    loss = multiplier * tf.reduce_sum(tf.constant(_GRAD) * (var + other))
+    global_step = tf.train.get_or_create_global_step()
+    opt = optimization.loss_scaled_optimizer(
+        tf.train.GradientDescentOptimizer(_LR), 'float16', loss_scale)
+    train_op = opt.minimize(loss, global_step=global_step, var_list=[var])
+    scale = (_scale_variable() if loss_scale is None
+             else tf.constant(float(loss_scale)))
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      states = []
+      for value in multipliers:
+        sess.run(train_op, {multiplier: value})
+        states.append(sess.run([var, other, global_step, scale]))
+  return opt, states
+
+
+def test_float16_wraps_in_tensorflows_loss_scale_optimizer():
+  """Dynamic scaling by default; the update is plain SGD's, on var_list only.
+
+  Scaling by 2**15 and unscaling are exact in float32 (powers of two), so
+  the steps equal unscaled SGD's exactly; `other`, not in var_list, stays.
+  """
+  opt, states = _scaled_sgd_steps(None, [1.0, 1.0])
+  assert isinstance(opt, tf.mixed_precision.MixedPrecisionLossScaleOptimizer)
+  for step, (var, other, global_step, scale) in enumerate(states, 1):
+    np.testing.assert_allclose(var, _START - step * _LR * _GRAD, rtol=1e-6)
+    np.testing.assert_array_equal(other, _START)
+    assert global_step == step
+    assert scale == 2 ** 15
+
+
+def test_non_finite_gradients_skip_the_step_and_lower_the_scale():
+  """An infinite loss changes nothing but the (halved) scale; then training
+  resumes from where it was, at the lower scale."""
+  _, states = _scaled_sgd_steps(None, [1.0, np.inf, 1.0])
+  (v1, _, step1, scale1), (v2, _, step2, scale2), (v3, _, step3, scale3) = (
+      states)
+  np.testing.assert_array_equal(v2, v1)
+  assert (step1, step2, step3) == (1, 1, 2)
+  assert (scale1, scale2, scale3) == (2 ** 15, 2 ** 14, 2 ** 14)
+  np.testing.assert_allclose(v3, _START - 2 * _LR * _GRAD, rtol=1e-6)
+
+
+def test_fixed_loss_scale_gives_the_same_steps():
+  """A number gives a fixed scale, and SGD's steps on var_list."""
+  opt, states = _scaled_sgd_steps(1024, [1.0])
+  assert isinstance(opt, tf.mixed_precision.MixedPrecisionLossScaleOptimizer)
+  np.testing.assert_allclose(states[0][0], _START - _LR * _GRAD, rtol=1e-6)
+  np.testing.assert_array_equal(states[0][1], _START)
+  assert states[0][2] == 1
+
+
+@pytest.mark.parametrize('loss_scale', [None, 2.0 ** 16],
+                         ids=['dynamic', 'fixed'])
+def test_loss_scale_keeps_float16_gradients_from_underflowing(loss_scale):
+  """What loss scaling is for, on a loss with a float16 segment.
+
+  The gradient entering the float16 part is 2**-32, below float16's
+  smallest number (2**-24): unscaled it flushes to zero, and so does every
+  gradient behind it. Scaled by 2**15 (dynamic) or 2**16 (fixed) it is a
+  float16 power of two, the coefficients chosen below multiply it exactly,
+  and the unscaled float32 gradients come out exact.
+  """
+  coefficients = np.array([0.5, -0.75, 1.25], np.float32)
+  with tf.Graph().as_default():
+    var = tf.Variable(_START, name='v')
+    half = tf.reduce_sum(tf.cast(var, tf.float16) *
+                         tf.constant(coefficients, tf.float16))
+    loss = 2.0 ** -32 * tf.cast(half, tf.float32)
+    plain = tf.train.GradientDescentOptimizer(_LR)
+    scaled = optimization.loss_scaled_optimizer(plain, 'float16', loss_scale)
+    ((unscaled_grad, _),) = plain.compute_gradients(loss, [var])
+    ((scaled_grad, _),) = scaled.compute_gradients(loss, [var])
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      unscaled_grad, scaled_grad = sess.run([unscaled_grad, scaled_grad])
+  np.testing.assert_array_equal(unscaled_grad, 0.0)
+  np.testing.assert_array_equal(scaled_grad, 2.0 ** -32 * coefficients)
