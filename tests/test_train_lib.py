@@ -428,6 +428,15 @@ _BAD = {
     'batch0': (dict(batch_size=0), ValueError, r'batch_size must be >= 1'),
     'steps-1': (dict(max_number_of_steps=-1), ValueError,
                 r'max_number_of_steps must be >= 0'),
+    'precision': (dict(precision='half'), ValueError,
+                  r"precision must be one of float32, float16, bfloat16; "
+                  r"got 'half'"),
+    'loss_scale_f32': (dict(loss_scale=128.0), ValueError,
+                       r'loss_scale.*float16'),
+    'loss_scale0': (dict(precision='float16', loss_scale=0.0), ValueError,
+                    r'loss_scale must be'),
+    'threads': (dict(intra_op_threads=-1), ValueError,
+                r'intra_op_threads must be an integer >= 0'),
 }
 
 

@@ -42,6 +42,20 @@ class TrainConfig:
   num_readers: int = _field(4, 'Files read in parallel.')
   num_preprocessing_threads: int = _field(4, 'Parallel preprocessing calls.')
   seed: typing.Optional[int] = _field(None, 'Graph-level random seed.')
+  # Speed (see training/performance.py and BENCHMARKS.md).
+  precision: str = _field(
+      'float32', 'Compute precision: float32, or float16 / bfloat16 mixed '
+      'precision (variables stay float32, so checkpoints are unchanged; '
+      'float16 trains with loss scaling).')
+  loss_scale: typing.Optional[float] = _field(
+      None, 'With --precision=float16: a fixed loss scale; dynamic loss '
+      'scaling when unset.')
+  xla: bool = _field(False, 'Compile the model, its gradients and updates '
+                     'with XLA.')
+  intra_op_threads: int = _field(
+      0, 'Threads each op may use; 0 lets TensorFlow choose.')
+  inter_op_threads: int = _field(
+      0, 'Ops run at the same time; 0 lets TensorFlow choose.')
   # Optimization.
   optimizer: str = _field(
       'rmsprop', 'One of adadelta, adagrad, adam, ftrl, momentum, rmsprop, '
@@ -130,6 +144,15 @@ class EvalConfig:
   eval_timeout_secs: typing.Optional[int] = _field(
       None, 'Stop waiting for new checkpoints after this long.')
   num_preprocessing_threads: int = _field(4, 'Parallel preprocessing calls.')
+  # Speed (see training/performance.py and BENCHMARKS.md).
+  precision: str = _field(
+      'float32', 'Compute precision: float32, float16 or bfloat16 (the '
+      'checkpoint is float32 either way).')
+  xla: bool = _field(False, 'Compile the model with XLA.')
+  intra_op_threads: int = _field(
+      0, 'Threads each op may use; 0 lets TensorFlow choose.')
+  inter_op_threads: int = _field(
+      0, 'Ops run at the same time; 0 lets TensorFlow choose.')
 
 
 def define_flags(config_class, flags_module, skip=()):

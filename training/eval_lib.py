@@ -19,7 +19,9 @@ from datasets import dataset_factory
 from datasets import input_pipeline
 from nets import nets_factory
 from preprocessing import preprocessing_factory
+from resnet_utils import precision as precision_lib
 from training import checkpoints
+from training import performance
 from training import train_lib
 
 
@@ -63,7 +65,8 @@ def _build_eval_graph(config, split):
   settings = resolve_settings(config, split)
   num_classes = settings.num_classes
   network_fn = nets_factory.get_network_fn(config.model_name, num_classes,
-                                           is_training=False)
+                                           is_training=False,
+                                           precision=config.precision)
   image_size = settings.image_size
   preprocess = preprocessing_factory.get_preprocessing(
       config.preprocessing_name or config.model_name, is_training=False)
@@ -73,7 +76,8 @@ def _build_eval_graph(config, split):
       labels_offset=settings.labels_offset,
       num_parallel_calls=config.num_preprocessing_threads)
   images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
-  logits, _ = network_fn(images)
+  with performance.xla_scope(config.xla):
+    logits, _ = network_fn(images)
   logits = tf.reshape(logits, [-1, num_classes])
   k = min(5, num_classes)
   _, top_k = tf.nn.top_k(logits, k=k)
@@ -124,7 +128,8 @@ def evaluate_checkpoint(config, checkpoint_path, split=None):
       del restore[step_name]  # E.g. converted checkpoints; report step 0.
     checkpoints.check_restore(checkpoint_path, restore)
     saver = tf.train.Saver(restore)
-    with tf.Session() as sess:
+    with tf.Session(config=performance.session_config(
+        config.intra_op_threads, config.inter_op_threads)) as sess:
       sess.run(ops['global_step'].initializer)
       saver.restore(sess, checkpoint_path)
       step = int(sess.run(ops['global_step']))
@@ -178,6 +183,9 @@ def evaluate(config, log_fn=None):
   log = log_fn or tf.logging.info
   train_lib.check_image_size(config.eval_image_size, 'eval_image_size')
   train_lib.check_model_name(config.model_name)
+  precision_lib.check_precision(config.precision)
+  performance.check_threads(config.intra_op_threads, 'intra_op_threads')
+  performance.check_threads(config.inter_op_threads, 'inter_op_threads')
   split = dataset_factory.get_split(config.dataset_name,
                                     config.dataset_split_name,
                                     config.dataset_dir)

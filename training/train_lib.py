@@ -19,8 +19,10 @@ from datasets import input_pipeline
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 from training import checkpoints
+from resnet_utils import precision as precision_lib
 from training import hooks as hooks_lib
 from training import optimization
+from training import performance
 
 TrainResult = collections.namedtuple(
     'TrainResult', ['global_step', 'loss', 'history', 'stop_signal',
@@ -51,6 +53,10 @@ def check_config(config):
                             optimization.DECAY_TYPES,
                             'learning_rate_decay_type')
   check_image_size(config.train_image_size, 'train_image_size')
+  precision_lib.check_precision(config.precision)
+  optimization.check_loss_scale(config.loss_scale, config.precision)
+  performance.check_threads(config.intra_op_threads, 'intra_op_threads')
+  performance.check_threads(config.inter_op_threads, 'inter_op_threads')
   if config.batch_size < 1:
     raise ValueError('batch_size must be >= 1; got %r.' % config.batch_size)
   if config.max_number_of_steps is not None and config.max_number_of_steps < 0:
@@ -74,7 +80,7 @@ def build_training_graph(config, split):
   network_fn = nets_factory.get_network_fn(
       config.model_name, num_classes=num_classes,
       weight_decay=config.weight_decay, is_training=True,
-      batch_norm_decay=config.batch_norm_decay)
+      batch_norm_decay=config.batch_norm_decay, precision=config.precision)
   image_size = config.train_image_size or network_fn.default_image_size
   preprocess = preprocessing_factory.get_preprocessing(
       config.preprocessing_name or config.model_name, is_training=True,
@@ -90,26 +96,30 @@ def build_training_graph(config, split):
         num_parallel_calls=config.num_preprocessing_threads)
     images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
 
-  logits, _ = network_fn(images)
-  if logits.get_shape().ndims != 2:
-    logits = tf.reshape(logits, [-1, num_classes])
-  one_hot = tf.one_hot(labels, num_classes)
-  loss = tf.losses.softmax_cross_entropy(
-      one_hot, logits, label_smoothing=config.label_smoothing)
-  total_loss = tf.losses.get_total_loss(name='total_loss')
+  learning_rate = optimization.learning_rate(config, split.num_samples,
+                                             global_step)
+  optimizer = optimization.loss_scaled_optimizer(
+      optimization.optimizer(config, learning_rate), config.precision,
+      config.loss_scale)
+  # With --xla the forward pass, the loss, the gradients and the updates are
+  # compiled; the input pipeline and the learning rate schedule are not.
+  with performance.xla_scope(config.xla):
+    logits, _ = network_fn(images)
+    if logits.get_shape().ndims != 2:
+      logits = tf.reshape(logits, [-1, num_classes])
+    one_hot = tf.one_hot(labels, num_classes)
+    loss = tf.losses.softmax_cross_entropy(
+        one_hot, logits, label_smoothing=config.label_smoothing)
+    total_loss = tf.losses.get_total_loss(name='total_loss')
+    train_vars = checkpoints.variables_to_train(config.trainable_scopes)
+    # Batch norm statistics are updated with every step.
+    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+    with tf.control_dependencies(update_ops):
+      train_op = optimizer.minimize(total_loss, global_step=global_step,
+                                    var_list=train_vars)
   accuracy = tf.reduce_mean(tf.cast(
       tf.equal(tf.argmax(logits, 1, output_type=tf.int32), labels),
       tf.float32))
-
-  learning_rate = optimization.learning_rate(config, split.num_samples,
-                                             global_step)
-  optimizer = optimization.optimizer(config, learning_rate)
-  train_vars = checkpoints.variables_to_train(config.trainable_scopes)
-  # Batch norm statistics (and weight averages) are updated with every step.
-  update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
-  with tf.control_dependencies(update_ops):
-    train_op = optimizer.minimize(total_loss, global_step=global_step,
-                                  var_list=train_vars)
   if config.moving_average_decay:
     ema = tf.train.ExponentialMovingAverage(config.moving_average_decay,
                                             global_step)
@@ -145,12 +155,17 @@ def train(config, log_fn=None, session_config=None):
   A run whose `train_dir` already has a checkpoint resumes from it: same
   global step, same optimizer state. Otherwise the model starts from
   `checkpoint_path` (minus `checkpoint_exclude_scopes`) or from scratch.
+  `session_config` (a tf.ConfigProto) replaces the one built from the
+  config's thread settings.
 
   Raises:
     ValueError: for unknown names, bad sizes or a missing dataset.
     CheckpointMismatchError: when a checkpoint does not fit the model.
   """
   check_config(config)
+  if session_config is None:
+    session_config = performance.session_config(config.intra_op_threads,
+                                                config.inter_op_threads)
   split = dataset_factory.get_split(config.dataset_name,
                                     config.dataset_split_name,
                                     config.dataset_dir)
