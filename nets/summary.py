@@ -28,10 +28,10 @@ Summary = collections.namedtuple(
     'Summary', ['model_name', 'image_size', 'rows', 'trainable_params',
                 'non_trainable_params', 'mult_adds', 'variables'])
 
-_COUNTED_OPS = ('Conv2D', 'DepthwiseConv2dNative', 'MatMul')
+COUNTED_OPS = ('Conv2D', 'DepthwiseConv2dNative', 'MatMul')
 
 
-def _op_mult_adds(op):
+def op_mult_adds(op):
   """Multiply-adds of one conv/matmul op for its (batch-1) output."""
   output = op.outputs[0].get_shape()
   if not output.is_fully_defined():
@@ -82,9 +82,9 @@ def table_from_graph(graph, end_points):
     params[owner] += int(np.prod(var.get_shape().as_list()))
     order.setdefault(owner, op_index[var.op.name])
   for op in graph.get_operations():
-    if op.type in _COUNTED_OPS:
+    if op.type in COUNTED_OPS:
       owner = _owner(op.name, keys)
-      mult_adds[owner] += _op_mult_adds(op)
+      mult_adds[owner] += op_mult_adds(op)
       order.setdefault(owner, op_index[op.name])
   rows, running = [], 0
   for name in sorted(order, key=order.get):

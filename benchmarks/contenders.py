@@ -1,0 +1,368 @@
+"""The things a throughput benchmark runs side by side.
+
+A contender is built once (timed), warmed up (its first call timed on its
+own, since it includes graph optimization or XLA compilation), then called
+repeatedly by `benchmarks.timing.interleave`. Each call processes one batch:
+a training step (forward, backward, momentum update, batch norm statistics)
+or an inference pass, and blocks until the result exists.
+
+Contenders:
+  * `SlimGraphContender`: a tf.compat.v1 graph run by a Session: our nets
+    (`ours`), or the `tf_slim.nets` oracle on the same arguments.
+  * `KerasContender`: the same architecture from Keras Applications, trained
+    with `train_on_batch` and served through a `tf.function`, with or
+    without `jit_compile`.
+  * `MatmulContender`: a large float32 matrix product, the practical ceiling
+    of the machine's arithmetic, measured in the same run.
+
+Inputs live on the device already (a variable or an eager tensor), so the
+figures are those of the network, not of feeding it; every contender gets
+the same images and labels, and the same thread settings.
+"""
+
+import contextlib
+import time
+
+import numpy as np
+import tensorflow as tf2
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+
+from benchmarks import timing
+from nets import nets_factory
+from nets import summary
+from resnet_utils import precision as precision_lib
+from training import performance
+
+MODES = ('train', 'infer')
+
+# Keras Applications with the same architecture. ResNet V2 in Keras puts a
+# stack's stride in its last unit, as slim does, so the convolutions (and
+# their multiply-adds) are identical; Keras's ResNet V1 strides in the first
+# unit's 1x1 convolution, which makes it about 11% more arithmetic per image.
+KERAS_APPLICATIONS = {
+    'resnet_v1_50': 'ResNet50',
+    'resnet_v1_101': 'ResNet101',
+    'resnet_v1_152': 'ResNet152',
+    'resnet_v2_50': 'ResNet50V2',
+    'resnet_v2_101': 'ResNet101V2',
+    'resnet_v2_152': 'ResNet152V2',
+}
+
+# Networks that tf_slim.nets also builds (with identical variables).
+SLIM_ORACLE = ('resnet_v1_50', 'resnet_v1_101', 'resnet_v1_152',
+               'resnet_v1_200', 'resnet_v2_50', 'resnet_v2_101',
+               'resnet_v2_152', 'resnet_v2_200')
+
+_LEARNING_RATE = 0.01
+_MOMENTUM = 0.9
+
+
+def check_mode(mode):
+  if mode not in MODES:
+    raise ValueError('mode must be one of %s; got %r.'
+                     % (', '.join(MODES), mode))
+  return mode
+
+
+def forward_mult_adds(graph):
+  """Multiply-adds of the convolutions and matmuls in `graph`, per call."""
+  return sum(summary.op_mult_adds(op) for op in graph.get_operations()
+             if op.type in summary.COUNTED_OPS)
+
+
+def flops_per_image(forward_mult_adds_per_image, mode):
+  """Floating-point operations per image for `mode`.
+
+  A multiply-add is two operations. Training costs three forward passes:
+  the forward pass itself, the gradient with respect to each layer's input
+  and the gradient with respect to its weights, each the same size as the
+  forward convolution.
+  """
+  forward = 2.0 * forward_mult_adds_per_image
+  return 3.0 * forward if mode == 'train' else forward
+
+
+class Contender(object):
+  """Base: build() once, then call; subclasses fill in `_build` and `_call`.
+
+  Attributes set by `build`: build_seconds, first_call_seconds, rss_delta
+  (resident bytes added by building and warming up), flops_per_call (None
+  when not counted).
+  """
+
+  kind = None
+
+  def __init__(self, name, images_per_call):
+    self.name = name
+    self.images_per_call = images_per_call
+    self.build_seconds = None
+    self.first_call_seconds = None
+    self.rss_delta = None
+    self.flops_per_call = None
+
+  def build(self, warmup_calls=2):
+    """Builds and warms up; returns seconds per call of the last warm-up."""
+    rss = timing.rss_bytes()
+    start = time.perf_counter()
+    self._build()
+    self.build_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    self()
+    self.first_call_seconds = time.perf_counter() - start
+    last = self.first_call_seconds
+    for _ in range(max(warmup_calls - 1, 0)):
+      start = time.perf_counter()
+      self()
+      last = time.perf_counter() - start
+    if rss is not None:
+      self.rss_delta = timing.rss_bytes() - rss
+    return last
+
+  def __call__(self):
+    self._call()
+
+  def close(self):
+    pass
+
+  def _build(self):
+    raise NotImplementedError
+
+  def _call(self):
+    raise NotImplementedError
+
+
+def _random_inputs(batch_size, image_size, num_classes, seed=0):
+  rng = np.random.RandomState(seed)
+  images = rng.uniform(-1, 1, [batch_size, image_size, image_size, 3])
+  labels = rng.randint(0, num_classes, [batch_size])
+  return images.astype(np.float32), labels.astype(np.int32)
+
+
+class SlimGraphContender(Contender):
+  """A slim-style network in a tf.compat.v1 graph and Session.
+
+  Args:
+    name: label in the results.
+    net_fn: function(images, is_training) -> logits, building the network
+      in the current graph (arg scope, precision and layout included).
+    mode: 'train' or 'infer'.
+    batch_size, image_size, num_classes: the batch.
+    data_format: layout of `net_fn`'s inputs ('NHWC' or 'NCHW').
+    xla: build the step inside `performance.xla_scope`.
+    session_config: tf.ConfigProto of the session (threads).
+  """
+
+  kind = 'graph'
+
+  def __init__(self, name, net_fn, mode, batch_size, image_size, num_classes,
+               data_format='NHWC', xla=False, session_config=None):
+    super().__init__(name, batch_size)
+    self._net_fn = net_fn
+    self._mode = check_mode(mode)
+    self._shape = (batch_size, image_size, num_classes)
+    self._data_format = data_format
+    self._xla = xla
+    self._session_config = session_config
+    self._session = None
+    self._target = None
+    self.graph = None
+
+  def _build(self):
+    batch_size, image_size, num_classes = self._shape
+    images_np, labels_np = _random_inputs(batch_size, image_size, num_classes)
+    if self._data_format == 'NCHW':
+      images_np = images_np.transpose(0, 3, 1, 2)
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      tf.set_random_seed(0)
+      # Local (non-trainable, non-saved) variables: resident inputs.
+      images = tf.Variable(images_np, trainable=False, name='bench_images',
+                           collections=[tf.GraphKeys.LOCAL_VARIABLES])
+      labels = tf.Variable(labels_np, trainable=False, name='bench_labels',
+                           collections=[tf.GraphKeys.LOCAL_VARIABLES])
+      training = self._mode == 'train'
+      with performance.xla_scope(self._xla):
+        logits = self._net_fn(images.read_value(), training)
+        logits = tf.reshape(tf.cast(logits, tf.float32), [batch_size, -1])
+        # Counted on the forward graph alone, for the whole batch.
+        self.flops_per_call = flops_per_image(
+            forward_mult_adds(self.graph), self._mode)
+        if training:
+          loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+          optimizer = tf.train.MomentumOptimizer(_LEARNING_RATE, _MOMENTUM)
+          with tf.control_dependencies(
+              tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+            self._target = optimizer.minimize(loss)
+        else:
+          self._target = logits
+      init = [tf.global_variables_initializer(),
+              tf.local_variables_initializer()]
+    self._session = tf.Session(graph=self.graph, config=self._session_config)
+    self._session.run(init)
+
+  def _call(self):
+    self._session.run(self._target)
+
+  @property
+  def session(self):
+    """The Session running the graph (None before build or after close)."""
+    return self._session
+
+  def run_traced(self):
+    """Runs one call with a full trace; returns its tf.RunMetadata."""
+    run_metadata = tf.RunMetadata()
+    self._session.run(
+        self._target,
+        options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+        run_metadata=run_metadata)
+    return run_metadata
+
+  def close(self):
+    if self._session is not None:
+      self._session.close()
+      self._session = None
+
+
+class KerasContender(Contender):
+  """A Keras Applications model on the same batch, eager TensorFlow backend.
+
+  Training uses `compile(jit_compile=...)` and `train_on_batch` (SGD with
+  the same momentum as the graph contenders, softmax cross-entropy);
+  inference a `tf.function` of `model(x, training=False)`.
+  """
+
+  kind = 'keras'
+
+  def __init__(self, name, application, mode, batch_size, image_size,
+               num_classes, jit_compile=False, precision='float32'):
+    super().__init__(name, batch_size)
+    self._application = application
+    self._mode = check_mode(mode)
+    self._shape = (batch_size, image_size, num_classes)
+    self._jit = jit_compile
+    self._precision = precision_lib.check_precision(precision)
+    self._step = None
+
+  def _build(self):
+    import keras  # pylint: disable=g-import-not-at-top
+    batch_size, image_size, num_classes = self._shape
+    images_np, labels_np = _random_inputs(batch_size, image_size, num_classes)
+    policy = ('float32' if self._precision == 'float32'
+              else 'mixed_' + self._precision)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+      model = getattr(keras.applications, self._application)(
+          weights=None, input_shape=(image_size, image_size, 3),
+          classes=num_classes)
+    finally:
+      keras.config.set_dtype_policy(previous)
+    images = tf2.constant(images_np)
+    labels = tf2.constant(labels_np)
+    self.flops_per_call = flops_per_image(
+        _keras_mult_adds(model, image_size), self._mode) * batch_size
+    if self._mode == 'train':
+      optimizer = keras.optimizers.SGD(_LEARNING_RATE, momentum=_MOMENTUM)
+      if self._precision == 'float16':
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+      model.compile(optimizer=optimizer,
+                    loss='sparse_categorical_crossentropy',
+                    jit_compile=self._jit)
+      self._step = lambda: model.train_on_batch(images, labels)
+    else:
+      @tf2.function(jit_compile=self._jit)
+      def infer(x):
+        return model(x, training=False)
+      self._step = lambda: infer(images).numpy()
+    self.model = model
+
+  def _call(self):
+    self._step()
+
+
+def _keras_mult_adds(model, image_size):
+  """Forward multiply-adds of one image through a Keras model."""
+  @tf2.function
+  def forward(x):
+    return model(x, training=False)
+  graph = forward.get_concrete_function(
+      tf2.TensorSpec([1, image_size, image_size, 3], tf2.float32)).graph
+  return forward_mult_adds(graph)
+
+
+class MatmulContender(Contender):
+  """C = A x B with float32 n x n matrices: 2 n^3 operations per call."""
+
+  kind = 'matmul'
+
+  def __init__(self, name='matmul_float32', n=2048, session_config=None):
+    super().__init__(name, images_per_call=0)
+    self._n = n
+    self._session_config = session_config
+    self._session = None
+    self._target = None
+
+  def _build(self):
+    n = self._n
+    graph = tf.Graph()
+    with graph.as_default():
+      rng = np.random.RandomState(0)
+      a = tf.Variable(rng.uniform(-1, 1, [n, n]).astype(np.float32))
+      b = tf.Variable(rng.uniform(-1, 1, [n, n]).astype(np.float32))
+      # Running the op without fetching its value keeps the 16 MB result
+      # from being copied out on every call.
+      self._target = tf.matmul(a, b).op
+      init = tf.global_variables_initializer()
+    self._session = tf.Session(graph=graph, config=self._session_config)
+    self._session.run(init)
+    self.flops_per_call = 2.0 * n ** 3
+
+  def _call(self):
+    self._session.run(self._target)
+
+  def close(self):
+    if self._session is not None:
+      self._session.close()
+      self._session = None
+
+
+def ours_net_fn(model_name, num_classes, precision='float32',
+                data_format='NHWC'):
+  """net_fn for our builder through the registry (weight decay off)."""
+  def net_fn(images, is_training):
+    network_fn = nets_factory.get_network_fn(
+        model_name, num_classes, weight_decay=0.0, is_training=is_training,
+        precision=precision, data_format=data_format)
+    logits, _ = network_fn(images)
+    return logits
+  return net_fn
+
+
+def slim_oracle_net_fn(model_name, num_classes, precision='float32'):
+  """net_fn for the same network from tf_slim.nets (weight decay off)."""
+  if model_name not in SLIM_ORACLE:
+    raise ValueError('tf_slim.nets has no %r; it builds %s.'
+                     % (model_name, ', '.join(SLIM_ORACLE)))
+  from tf_slim.nets import resnet_v1 as slim_v1  # pylint: disable=g-import-not-at-top
+  from tf_slim.nets import resnet_v2 as slim_v2  # pylint: disable=g-import-not-at-top
+  module = slim_v1 if model_name.startswith('resnet_v1') else slim_v2
+  builder = getattr(module, model_name)
+
+  def net_fn(images, is_training):
+    with slim.arg_scope(module.resnet_arg_scope(weight_decay=0.0)):
+      with precision_lib.precision_scope(precision):
+        images = tf.cast(images, precision_lib.compute_dtype(precision))
+        logits, _ = builder(images, num_classes, is_training=is_training)
+    return logits
+  return net_fn
+
+
+@contextlib.contextmanager
+def closing_all(contenders):
+  """Closes every contender on exit, whatever happened."""
+  try:
+    yield contenders
+  finally:
+    for contender in contenders:
+      contender.close()

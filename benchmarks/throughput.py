@@ -1,0 +1,422 @@
+"""Training and inference throughput of a network against its peers.
+
+    python -m benchmarks.throughput --model resnet_v2_50 --mode train,infer \
+        --batch_size 1,32 --json_out results.json
+
+For each (mode, batch size) it builds, in this one process: our network
+(graph mode, Session), the same network from the `tf_slim.nets` oracle,
+the same architecture from Keras Applications with and without
+`jit_compile`, any `--variants` of ours (XLA, bfloat16, NCHW, ...), and a
+float32 matrix product as the machine's practical arithmetic ceiling. It
+warms each one up, then times them interleaved (see benchmarks/timing.py)
+and prints, per contender: images/second (median and the lowest-highest
+round), how many times faster ours is, graph/model build time and first
+call, resident memory, and the achieved GFLOP/s as a fraction of the
+matmul's. `--profile` adds the op-type breakdown of one traced step of ours.
+
+All contenders see the same random images and labels, already resident, the
+same thread settings, SGD with momentum, and no weight decay (Keras
+Applications models have none), so they do the same work per image.
+"""
+
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+import json
+import platform
+import sys
+
+from absl import app
+from absl import flags
+
+_VARIANT_PARTS = ('xla', 'float16', 'bfloat16', 'nchw')
+
+flags.DEFINE_string('model', 'resnet_v2_50', 'Network from nets_factory.')
+flags.DEFINE_list('mode', ['train'], 'train and/or infer.')
+flags.DEFINE_list('batch_size', ['16'], 'Batch sizes, each measured apart.')
+flags.DEFINE_integer('image_size', None, 'Input size; the model\'s default '
+                     'when unset.')
+flags.DEFINE_integer('num_classes', 1000, 'Logits.')
+flags.DEFINE_list('peers', ['keras', 'tf_slim'],
+                  'Peers to measure: keras, tf_slim (either may be empty).')
+flags.DEFINE_enum('keras_jit', 'both', ['both', 'on', 'off'],
+                  'Keras with jit_compile on, off or both.')
+flags.DEFINE_enum('precision', 'float32', ['float32', 'float16', 'bfloat16'],
+                  'Compute precision of every contender.')
+flags.DEFINE_enum('data_format', 'NHWC', ['NHWC', 'NCHW'],
+                  'Layout of our network (peers stay NHWC).')
+flags.DEFINE_bool('xla', False, 'Compile our network with XLA.')
+flags.DEFINE_list('variants', [],
+                  'Extra contenders of ours on top of the base settings, '
+                  'each a "+"-joined set of: %s (e.g. xla,bfloat16,'
+                  'xla+bfloat16).' % ', '.join(_VARIANT_PARTS))
+flags.DEFINE_integer('rounds', 5, 'Interleaved rounds.')
+flags.DEFINE_float('round_seconds', 4.0, 'Target seconds per contender per '
+                   'round (sets the number of calls per round).')
+flags.DEFINE_integer('warmup', 2, 'Calls before timing (the first one is '
+                     'reported apart).')
+flags.DEFINE_integer('intra_op_threads', 0, '0: TensorFlow\'s choice.')
+flags.DEFINE_integer('inter_op_threads', 0, '0: TensorFlow\'s choice.')
+flags.DEFINE_integer('matmul_size', 2048, 'n of the n x n float32 matmul '
+                     'ceiling; 0 to skip it.')
+flags.DEFINE_bool('profile', False, 'Print the op-type breakdown of one '
+                  'traced call of ours.')
+flags.DEFINE_string('json_out', None, 'Also write the results here (JSON).')
+FLAGS = flags.FLAGS
+
+
+def parse_variant(text):
+  """'xla+bfloat16' -> {'xla': True, 'precision': 'bfloat16'}."""
+  parts = [p.strip() for p in text.split('+') if p.strip()]
+  if not parts:
+    raise ValueError('variants entries must not be empty; got %r.' % text)
+  settings = {}
+  for part in parts:
+    if part not in _VARIANT_PARTS:
+      raise ValueError('variants: %r is not one of %s (join several with '
+                       '"+").' % (part, ', '.join(_VARIANT_PARTS)))
+    if part == 'xla':
+      settings['xla'] = True
+    elif part == 'nchw':
+      settings['data_format'] = 'NCHW'
+    else:
+      if 'precision' in settings:
+        raise ValueError('variants: %r names two precisions.' % text)
+      settings['precision'] = part
+  return settings
+
+
+def machine_info():
+  """What the figures were measured on."""
+  import keras
+  import tensorflow as tf2
+  cpu = platform.processor() or platform.machine()
+  try:
+    with open('/proc/cpuinfo') as f:
+      for line in f:
+        if line.startswith('model name'):
+          cpu = line.split(':', 1)[1].strip()
+          break
+  except OSError:
+    pass
+  return {'cpu': cpu, 'cores': os.cpu_count(),
+          'python': platform.python_version(),
+          'tensorflow': tf2.__version__, 'keras': keras.__version__,
+          'onednn': os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default')}
+
+
+def _contenders(model, mode, batch_size, image_size, num_classes, settings):
+  """The contenders of one configuration, ours first."""
+  from benchmarks import contenders as lib
+  from training import performance
+  session_config = performance.session_config(settings['intra_op_threads'],
+                                              settings['inter_op_threads'])
+  base = {'precision': settings['precision'],
+          'data_format': settings['data_format'], 'xla': settings['xla']}
+
+  def ours(name, overrides):
+    options = dict(base, **overrides)
+    return lib.SlimGraphContender(
+        name, lib.ours_net_fn(model, num_classes, options['precision'],
+                              options['data_format']),
+        mode, batch_size, image_size, num_classes,
+        data_format=options['data_format'], xla=options['xla'],
+        session_config=session_config)
+
+  result = [ours('ours', {})]
+  for variant in settings['variants']:
+    result.append(ours('ours+' + variant, parse_variant(variant)))
+  if 'tf_slim' in settings['peers'] and model in lib.SLIM_ORACLE:
+    result.append(lib.SlimGraphContender(
+        'tf_slim', lib.slim_oracle_net_fn(model, num_classes,
+                                          settings['precision']),
+        mode, batch_size, image_size, num_classes,
+        session_config=session_config))
+  if 'keras' in settings['peers'] and model in lib.KERAS_APPLICATIONS:
+    jits = {'both': (False, True), 'on': (True,), 'off': (False,)}
+    for jit in jits[settings['keras_jit']]:
+      result.append(lib.KerasContender(
+          'keras+jit' if jit else 'keras', lib.KERAS_APPLICATIONS[model],
+          mode, batch_size, image_size, num_classes, jit_compile=jit,
+          precision=settings['precision']))
+  if settings['matmul_size']:
+    result.append(lib.MatmulContender(n=settings['matmul_size'],
+                                      session_config=session_config))
+  return result
+
+
+def measure(model, mode, batch_size, image_size, num_classes, settings,
+            log=print):
+  """Builds, warms up and times the contenders of one configuration.
+
+  Returns:
+    The configuration's results dict (see `summarize_config`).
+  """
+  from benchmarks import contenders as lib
+  from benchmarks import profile
+  from benchmarks import timing
+  calls, breakdown = {}, None
+  with lib.closing_all(_contenders(model, mode, batch_size, image_size,
+                                   num_classes, settings)) as everything:
+    for contender in everything:
+      log('building %s ...' % contender.name)
+      last = contender.build(settings['warmup'])
+      # Every contender is timed for about round_seconds per round,
+      # whatever its speed.
+      calls[contender.name] = max(
+          1, int(round(settings['round_seconds'] / max(last, 1e-6))))
+      log('  built in %.1f s, first call %.2f s, then %.3f s per call; '
+          '%d calls per round' % (contender.build_seconds,
+                                  contender.first_call_seconds, last,
+                                  calls[contender.name]))
+    measurements = timing.interleave(
+        [(c.name, c) for c in everything], settings['rounds'], calls)
+    if settings['profile']:
+      breakdown = profile.op_breakdown(everything[0].run_traced())
+  return summarize_config(model, mode, batch_size, image_size, settings,
+                          everything, measurements, breakdown)
+
+
+def _stats_dict(s):
+  return {'median': s.median, 'low': s.low, 'high': s.high}
+
+
+def summarize_config(model, mode, batch_size, image_size, settings,
+                     contenders, measurements, breakdown=None):
+  """The results of one configuration as a JSON-ready dict.
+
+  Rates are computed per round, then summarized, so 'low' and 'high' are
+  real rounds. `ours_speedup` is ours' median images/s over the
+  contender's; `fraction_of_matmul` the contender's median GFLOP/s over the
+  matmul's median in the same run.
+  """
+  from benchmarks import timing
+  rows, matmul = [], None
+  for contender in contenders:
+    seconds = measurements[contender.name].seconds_per_call
+    row = {'name': contender.name, 'kind': contender.kind,
+           'seconds_per_call': _stats_dict(seconds),
+           'build_seconds': contender.build_seconds,
+           'first_call_seconds': contender.first_call_seconds,
+           'rss_delta_mib': (None if contender.rss_delta is None
+                             else contender.rss_delta / 2.0**20),
+           'peak_rss_mib': measurements[contender.name].peak_rss / 2.0**20,
+           'images_per_second': None, 'gflops': None}
+    if contender.images_per_call:
+      row['images_per_second'] = _stats_dict(timing.stats(
+          contender.images_per_call / s for s in seconds.samples))
+    if contender.flops_per_call:
+      row['gflops'] = _stats_dict(timing.stats(
+          contender.flops_per_call / s / 1e9 for s in seconds.samples))
+      if contender.images_per_call:
+        row['gflop_per_image'] = (contender.flops_per_call / 1e9 /
+                                  contender.images_per_call)
+    if contender.kind == 'matmul':
+      matmul = row
+    rows.append(row)
+  ours = rows[0]['images_per_second']['median']
+  for row in rows:
+    if row['images_per_second']:
+      row['ours_speedup'] = ours / row['images_per_second']['median']
+    if matmul and row['gflops'] and row is not matmul:
+      row['fraction_of_matmul'] = (row['gflops']['median'] /
+                                   matmul['gflops']['median'])
+  summary = {}
+  keras_rows = [r for r in rows if r['kind'] == 'keras']
+  if keras_rows:
+    best = max(keras_rows, key=lambda r: r['images_per_second']['median'])
+    summary['keras_best'] = best['name']
+    summary['ours_vs_keras_best'] = best['ours_speedup']
+  for row in rows:
+    if row['name'] == 'tf_slim':
+      summary['ours_vs_tf_slim'] = row['ours_speedup']
+  if 'fraction_of_matmul' in rows[0]:
+    summary['ours_fraction_of_matmul'] = rows[0]['fraction_of_matmul']
+  result = {'model': model, 'mode': mode, 'batch_size': batch_size,
+            'image_size': image_size, 'precision': settings['precision'],
+            'data_format': settings['data_format'], 'xla': settings['xla'],
+            'intra_op_threads': settings['intra_op_threads'],
+            'inter_op_threads': settings['inter_op_threads'],
+            'rounds': settings['rounds'], 'contenders': rows,
+            'summary': summary}
+  if breakdown is not None:
+    result['profile'] = [row._asdict() for row in breakdown]
+  return result
+
+
+def _fmt_range(stats, fmt):
+  if not stats:
+    return '-'
+  return (fmt + ' [' + fmt + '-' + fmt + ']') % (
+      stats['median'], stats['low'], stats['high'])
+
+
+def format_config(result):
+  """A configuration's results as a fixed-width text table."""
+  head = ('%s %s, batch %d, %dx%d, %s, %s%s, threads intra %d inter %d, '
+          '%d rounds' % (result['model'], result['mode'],
+                         result['batch_size'], result['image_size'],
+                         result['image_size'], result['precision'],
+                         result['data_format'],
+                         ', xla' if result['xla'] else '',
+                         result['intra_op_threads'],
+                         result['inter_op_threads'], result['rounds']))
+  columns = ('%-16s %-24s %8s %-24s %8s %8s %9s %9s %9s'
+             % ('contender', 'images/s [low-high]', 'ours/x',
+                'GFLOP/s [low-high]', 'matmul%', 'build s', 'first s',
+                'mem +MiB', 'peak MiB'))
+  lines = [head, columns, '-' * len(columns)]
+  for row in result['contenders']:
+    lines.append('%-16s %-24s %8s %-24s %8s %8.1f %9.2f %9s %9.0f' % (
+        row['name'], _fmt_range(row['images_per_second'], '%.1f'),
+        '%.2fx' % row['ours_speedup'] if 'ours_speedup' in row else '-',
+        _fmt_range(row['gflops'], '%.0f'),
+        '%.0f%%' % (100 * row['fraction_of_matmul'])
+        if 'fraction_of_matmul' in row else '-',
+        row['build_seconds'], row['first_call_seconds'],
+        '-' if row['rss_delta_mib'] is None else '%.0f' % row['rss_delta_mib'],
+        row['peak_rss_mib']))
+  summary = result['summary']
+  notes = []
+  if 'ours_vs_keras_best' in summary:
+    notes.append('ours is %.2fx the fastest Keras (%s)'
+                 % (summary['ours_vs_keras_best'], summary['keras_best']))
+  if 'ours_vs_tf_slim' in summary:
+    notes.append('%.2fx tf_slim' % summary['ours_vs_tf_slim'])
+  if 'ours_fraction_of_matmul' in summary:
+    notes.append('at %.0f%% of the matmul rate'
+                 % (100 * summary['ours_fraction_of_matmul']))
+  if notes:
+    lines.append(', '.join(notes) + '.')
+  if result.get('profile'):
+    from benchmarks import profile
+    lines.append('')
+    lines.append('op breakdown of one traced call of ours:')
+    lines.append(profile.format_breakdown(
+        [profile.OpTime(**row) for row in result['profile']]))
+  return '\n'.join(lines)
+
+
+def _positive_ints(values, argument):
+  try:
+    numbers = [int(v) for v in values]
+  except (TypeError, ValueError):
+    numbers = []
+  if not numbers or min(numbers) < 1:
+    raise ValueError('%s must be a list of positive integers; got %s.'
+                     % (argument, ','.join(values)))
+  return numbers
+
+
+def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
+                  image_size=None, num_classes=1000,
+                  peers=('keras', 'tf_slim'), keras_jit='both',
+                  precision='float32', data_format='NHWC', xla=False,
+                  variants=(), rounds=5, round_seconds=4.0, warmup=2,
+                  intra_op_threads=0, inter_op_threads=0, matmul_size=2048,
+                  profile=False):
+  """The settings dict `run` takes, every argument checked.
+
+  Arguments are the flags of the same names (`modes` and `batch_sizes` are
+  --mode and --batch_size); see the flag help.
+  """
+  from benchmarks import contenders as lib
+  from nets import nets_factory
+  from resnet_utils import layout
+  from resnet_utils import precision as precision_lib
+  from training import performance
+  from training import train_lib
+  train_lib.check_model_name(model)
+  for mode in modes:
+    lib.check_mode(mode)
+  batch_sizes = _positive_ints(batch_sizes, 'batch_size')
+  for peer in peers:
+    if peer not in ('keras', 'tf_slim'):
+      raise ValueError('peers must be a subset of keras, tf_slim; got %r.'
+                       % peer)
+  if keras_jit not in ('both', 'on', 'off'):
+    raise ValueError('keras_jit must be one of both, on, off; got %r.'
+                     % keras_jit)
+  precision_lib.check_precision(precision)
+  layout.check_data_format(data_format)
+  for variant in variants:
+    parse_variant(variant)
+  if rounds < 1:
+    raise ValueError('rounds must be >= 1; got %r.' % rounds)
+  if not round_seconds > 0:
+    raise ValueError('round_seconds must be > 0; got %r.' % round_seconds)
+  if warmup < 1:
+    raise ValueError('warmup must be >= 1; got %r.' % warmup)
+  performance.check_threads(intra_op_threads, 'intra_op_threads')
+  performance.check_threads(inter_op_threads, 'inter_op_threads')
+  if matmul_size < 0:
+    raise ValueError('matmul_size must be >= 0 (0 skips the matmul); got %r.'
+                     % matmul_size)
+  image_size = image_size or nets_factory.networks_map[model].default_image_size
+  train_lib.check_image_size(image_size, 'image_size')
+  return {'model': model, 'modes': list(modes), 'batch_sizes': batch_sizes,
+          'image_size': image_size, 'num_classes': num_classes,
+          'peers': list(peers), 'keras_jit': keras_jit,
+          'precision': precision, 'data_format': data_format, 'xla': xla,
+          'variants': list(variants), 'rounds': rounds,
+          'round_seconds': round_seconds, 'warmup': warmup,
+          'intra_op_threads': intra_op_threads,
+          'inter_op_threads': inter_op_threads, 'matmul_size': matmul_size,
+          'profile': profile}
+
+
+def settings_from_flags():
+  """`make_settings` of the command-line flags."""
+  return make_settings(
+      FLAGS.model, FLAGS.mode, FLAGS.batch_size, FLAGS.image_size,
+      FLAGS.num_classes, FLAGS.peers, FLAGS.keras_jit, FLAGS.precision,
+      FLAGS.data_format, FLAGS.xla, FLAGS.variants, FLAGS.rounds,
+      FLAGS.round_seconds, FLAGS.warmup, FLAGS.intra_op_threads,
+      FLAGS.inter_op_threads, FLAGS.matmul_size, FLAGS.profile)
+
+
+def run(settings, log=print):
+  """Measures every (mode, batch size) of `settings`; returns the report."""
+  import tensorflow as tf2
+  # Keras runs eagerly: its thread pools are set once, before any op runs.
+  if settings['intra_op_threads']:
+    tf2.config.threading.set_intra_op_parallelism_threads(
+        settings['intra_op_threads'])
+  if settings['inter_op_threads']:
+    tf2.config.threading.set_inter_op_parallelism_threads(
+        settings['inter_op_threads'])
+  report = {'machine': machine_info(), 'command': ' '.join(sys.argv),
+            'configs': []}
+  for mode in settings['modes']:
+    for batch_size in settings['batch_sizes']:
+      result = measure(settings['model'], mode, batch_size,
+                       settings['image_size'], settings['num_classes'],
+                       settings, log)
+      report['configs'].append(result)
+      log('')
+      log(format_config(result))
+      log('')
+  return report
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  from training import cli
+
+  def go():
+    settings = settings_from_flags()
+    report = run(settings)
+    if FLAGS.json_out:
+      with open(FLAGS.json_out, 'w') as f:
+        json.dump(report, f, indent=2)
+      print('wrote %s' % FLAGS.json_out)
+    return report
+
+  cli.run_main(go, verbosity='WARN')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,128 @@
+"""Timing and memory measurement shared by the benchmarks.
+
+Two habits make figures from a small, shared, noisy machine worth quoting:
+
+* Contenders are measured *interleaved*: round after round, each one runs a
+  few calls in turn (the order rotating every round), so a slow spell of the
+  machine hits all of them instead of whichever happened to run then. Ratios
+  between contenders of the same run are what we quote; absolute figures
+  drift from run to run.
+* Every figure is a median over rounds, reported with its spread (the lowest
+  and highest round), never a single best or a mean pulled by one outlier.
+
+Memory is the process's resident set, read from /proc: its peak (VmHWM) can
+be reset between contenders (writing 5 to /proc/self/clear_refs), so each
+contender's peak is measured while it runs, on top of what the process
+already holds.
+"""
+
+import collections
+import resource
+import time
+
+import numpy as np
+
+Stats = collections.namedtuple('Stats', ['median', 'low', 'high', 'samples'])
+
+
+def stats(samples):
+  """Median, lowest and highest of `samples` (a non-empty sequence)."""
+  values = np.asarray(list(samples), dtype=np.float64)
+  if values.size == 0:
+    raise ValueError('stats needs at least one sample.')
+  return Stats(float(np.median(values)), float(values.min()),
+               float(values.max()), [float(v) for v in values])
+
+
+def spread_percent(s):
+  """Half the (high - low) range as a percentage of the median."""
+  if not s.median:
+    return 0.0
+  return 50.0 * (s.high - s.low) / s.median
+
+
+def _proc_status_kib(field):
+  try:
+    with open('/proc/self/status') as f:
+      for line in f:
+        if line.startswith(field + ':'):
+          return int(line.split()[1])
+  except OSError:
+    pass
+  return None
+
+
+def rss_bytes():
+  """Current resident set size of this process, in bytes (None if unknown)."""
+  kib = _proc_status_kib('VmRSS')
+  return None if kib is None else kib * 1024
+
+
+def peak_rss_bytes():
+  """Peak resident set size since start or the last `reset_peak_rss`."""
+  kib = _proc_status_kib('VmHWM')
+  if kib is None:  # Not Linux: the lifetime peak is all there is.
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+  return kib * 1024
+
+
+def reset_peak_rss():
+  """Resets the peak to the current RSS; False where the kernel cannot."""
+  try:
+    with open('/proc/self/clear_refs', 'w') as f:
+      f.write('5')
+    return True
+  except OSError:
+    return False
+
+
+def time_calls(fn, calls):
+  """Seconds taken by `calls` consecutive calls of `fn`."""
+  start = time.perf_counter()
+  for _ in range(calls):
+    fn()
+  return time.perf_counter() - start
+
+
+def per_call_seconds(fn, calls, rounds, warmup=1):
+  """Stats of seconds per call of `fn`, over `rounds` rounds of `calls`."""
+  for _ in range(warmup):
+    fn()
+  return stats(time_calls(fn, calls) / calls for _ in range(rounds))
+
+
+Measurement = collections.namedtuple(
+    'Measurement', ['name', 'seconds_per_call', 'peak_rss'])
+
+
+def interleave(runners, rounds, calls):
+  """Measures several callables round-robin; returns {name: Measurement}.
+
+  Args:
+    runners: list of (name, fn) pairs; each fn must already be warmed up
+      (graphs built, compiled, first calls done).
+    rounds: number of rounds; each round times `calls` calls of every
+      runner, starting with a different runner each round.
+    calls: calls per runner per round: one number for all, or a dict from
+      name to number (so that fast and slow runners are each timed for a
+      similar stretch of every round).
+
+  Returns:
+    dict name -> Measurement: Stats of seconds per call over the rounds,
+    and the highest peak resident set seen while that runner ran.
+  """
+  if not isinstance(calls, dict):
+    calls = {name: calls for name, _ in runners}
+  if rounds < 1 or min(calls.values()) < 1:
+    raise ValueError('rounds and calls must be >= 1; got %r and %r.'
+                     % (rounds, calls))
+  seconds = {name: [] for name, _ in runners}
+  peaks = {name: 0 for name, _ in runners}
+  for r in range(rounds):
+    shift = r % len(runners)
+    for name, fn in runners[shift:] + runners[:shift]:
+      reset_peak_rss()
+      seconds[name].append(time_calls(fn, calls[name]) / calls[name])
+      peaks[name] = max(peaks[name], peak_rss_bytes())
+  return {name: Measurement(name, stats(seconds[name]), peaks[name])
+          for name, _ in runners}

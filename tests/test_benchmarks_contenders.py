@@ -1,0 +1,187 @@
+"""Tests of `benchmarks.contenders` and `benchmarks.profile`.
+
+A benchmark is only as honest as the work it times: these tests check that
+a training call really trains (weights, momentum and batch norm statistics
+move), that ours, the tf_slim oracle and Keras Applications do the same
+arithmetic (equal multiply-adds, equal variables where the oracle exists),
+and that the fast-path variants build what they say (bfloat16 convolutions,
+NCHW inputs, XLA marks).
+"""
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from benchmarks import contenders as lib
+from benchmarks import profile
+from nets import nets_factory
+from training import performance
+
+_CIFAR = 'resnet_v1_cifar_20'
+
+
+def _ours(mode, batch_size=2, image_size=32, model=_CIFAR, num_classes=10,
+          **options):
+  data_format = options.pop('data_format', 'NHWC')
+  precision = options.pop('precision', 'float32')
+  return lib.SlimGraphContender(
+      'ours', lib.ours_net_fn(model, num_classes, precision, data_format),
+      mode, batch_size, image_size, num_classes, data_format=data_format,
+      **options)
+
+
+def _trainable_values(contender):
+  with contender.graph.as_default():
+    variables = tf.trainable_variables() + [
+        v for v in tf.global_variables() if 'moving_mean' in v.op.name]
+  return dict(zip([v.op.name for v in variables],
+                  contender.session.run(variables)))
+
+
+def test_train_call_updates_weights_and_statistics():
+  contender = _ours('train')
+  try:
+    contender.build(warmup_calls=1)
+    before = _trainable_values(contender)
+    contender()
+    after = _trainable_values(contender)
+  finally:
+    contender.close()
+  moved = [name for name in before
+           if not np.array_equal(before[name], after[name])]
+  assert len(moved) == len(before), set(before) - set(moved)
+  assert contender.session is None
+
+
+def test_infer_call_leaves_variables_alone():
+  contender = _ours('infer')
+  try:
+    contender.build(warmup_calls=1)
+    before = _trainable_values(contender)
+    contender()
+    after = _trainable_values(contender)
+  finally:
+    contender.close()
+  for name, value in before.items():
+    np.testing.assert_array_equal(value, after[name])
+
+
+@pytest.mark.parametrize('mode,factor', [('infer', 2), ('train', 6)])
+def test_flops_follow_the_registry(mode, factor):
+  """Forward multiply-adds of the batch equal the pinned per-image count.
+
+  A multiply-add is two operations; training is three forward passes.
+  """
+  contender = _ours(mode, batch_size=3)
+  try:
+    contender.build(warmup_calls=1)
+  finally:
+    contender.close()
+  per_image = nets_factory.get_model_info(_CIFAR).mult_adds
+  assert contender.flops_per_call == factor * 3 * per_image
+  assert contender.images_per_call == 3
+  assert contender.build_seconds > 0
+  assert contender.first_call_seconds > 0
+
+
+def test_bfloat16_variant_runs_convolutions_in_bfloat16():
+  contender = _ours('train', precision='bfloat16')
+  try:
+    contender.build(warmup_calls=1)
+    before = _trainable_values(contender)
+    contender()
+    after = _trainable_values(contender)
+  finally:
+    contender.close()
+  convs = [op for op in contender.graph.get_operations()
+           if op.type == 'Conv2D']
+  assert convs and all(op.get_attr('T') == tf.bfloat16 for op in convs)
+  assert all(v.dtype == np.float32 for v in before.values())
+  assert any(not np.array_equal(before[k], after[k]) for k in before)
+
+
+def test_nchw_and_xla_variants_build_what_they_say():
+  contender = _ours('infer', data_format='NCHW', xla=True)
+  try:
+    contender.build(warmup_calls=1)
+  finally:
+    contender.close()
+  with contender.graph.as_default():
+    images = [v for v in tf.local_variables()
+              if v.op.name == 'bench_images'][0]
+  assert images.shape.as_list() == [2, 3, 32, 32]
+  convs = [op for op in contender.graph.get_operations()
+           if op.type == 'Conv2D']
+  assert all(op.get_attr('data_format') == b'NCHW' for op in convs)
+  assert all(performance.is_xla_compiled(op) for op in convs)
+
+
+def test_ours_oracle_and_keras_do_the_same_arithmetic():
+  """resnet_v2_50: same variables as tf_slim.nets, same multiply-adds as
+  Keras's ResNet50V2 (both place a stack's stride in its last unit)."""
+  built = [
+      _ours('infer', 1, 64, 'resnet_v2_50', 1000),
+      lib.SlimGraphContender(
+          'tf_slim', lib.slim_oracle_net_fn('resnet_v2_50', 1000), 'infer',
+          1, 64, 1000),
+      lib.KerasContender('keras', 'ResNet50V2', 'infer', 1, 64, 1000)]
+  with lib.closing_all(built):
+    for contender in built:
+      contender.build(warmup_calls=1)
+    variables = []
+    for contender in built[:2]:
+      with contender.graph.as_default():
+        variables.append(sorted((v.op.name, tuple(v.shape.as_list()))
+                                for v in tf.global_variables()))
+  assert variables[0] == variables[1]
+  assert len(variables[0]) == 272
+  assert built[0].flops_per_call == built[1].flops_per_call
+  assert built[0].flops_per_call == built[2].flops_per_call
+
+
+def test_keras_train_call_updates_weights():
+  contender = lib.KerasContender('keras', 'ResNet50V2', 'train', 2, 32, 10)
+  contender.build(warmup_calls=1)
+  before = [w.numpy().copy() for w in contender.model.trainable_weights]
+  contender()
+  after = [w.numpy() for w in contender.model.trainable_weights]
+  assert all(not np.array_equal(b, a) for b, a in zip(before, after))
+
+
+def test_matmul_flops_and_product():
+  contender = lib.MatmulContender(n=64)
+  try:
+    contender.build(warmup_calls=1)
+    assert contender.flops_per_call == 2 * 64 ** 3
+    assert contender.images_per_call == 0
+  finally:
+    contender.close()
+
+
+def test_unknown_oracle_and_mode_are_errors():
+  with pytest.raises(ValueError, match="tf_slim.nets has no 'resnet_v2_18'"):
+    lib.slim_oracle_net_fn('resnet_v2_18', 10)
+  with pytest.raises(ValueError, match="mode must be one of train, infer; "
+                     "got 'eval'"):
+    _ours('eval')
+
+
+def test_profile_breakdown_of_a_traced_training_call():
+  contender = _ours('train')
+  try:
+    contender.build(warmup_calls=1)
+    breakdown = profile.op_breakdown(contender.run_traced())
+  finally:
+    contender.close()
+  assert sum(row.share for row in breakdown) == pytest.approx(1.0)
+  times = [row.milliseconds for row in breakdown]
+  assert times == sorted(times, reverse=True)
+  conv = [row for row in breakdown if profile.is_convolution(row.op_type)]
+  # Forward convolutions and both gradients ran (under whatever kernel
+  # names TensorFlow's rewrites gave them).
+  assert any('BackpropFilter' in row.op_type for row in conv)
+  assert any('BackpropInput' in row.op_type for row in conv)
+  assert sum(row.count for row in conv) >= 3 * 20
+  text = profile.format_breakdown(breakdown, top=5)
+  assert len(text.splitlines()) == 7
+  assert 'convolutions and their gradients' in text
