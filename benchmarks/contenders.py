@@ -21,6 +21,8 @@ the same images and labels, and the same thread settings.
 """
 
 import contextlib
+import os
+import shutil
 import time
 
 import numpy as np
@@ -325,6 +327,75 @@ class MatmulContender(Contender):
     if self._session is not None:
       self._session.close()
       self._session = None
+
+
+class TFLiteContender(Contender):
+  """Our network served by TensorFlow Lite (XNNPACK kernels on CPUs).
+
+  The inference graph of `model_name` with freshly initialized weights is
+  frozen and converted by `training.tflite_lib` in `quantization`
+  ('full_integer' calibrates on a few random images: the ranges are wrong
+  for real data, the speed is not); inference only.
+  """
+
+  kind = 'tflite'
+
+  def __init__(self, name, model_name, batch_size, image_size, num_classes,
+               quantization='float32', num_threads=None):
+    super().__init__(name, batch_size)
+    self._model_name = model_name
+    self._shape = (batch_size, image_size, num_classes)
+    self._quantization = quantization
+    self._num_threads = num_threads
+    self._predict = None
+    self._directory = None
+
+  def _build(self):
+    import tempfile  # pylint: disable=g-import-not-at-top
+    from training import tflite_lib  # pylint: disable=g-import-not-at-top
+    tflite_lib.check_quantization(self._quantization)
+    batch_size, image_size, num_classes = self._shape
+    images_np, _ = _random_inputs(batch_size, image_size, num_classes)
+    self.flops_per_call = flops_per_image(
+        mult_adds_per_image(self._model_name, num_classes, image_size),
+        'infer') * batch_size
+    graph = tf.Graph()
+    with graph.as_default():
+      tf.set_random_seed(0)
+      _, probabilities = tflite_lib.build_inference_graph(
+          self._model_name, num_classes, image_size)
+      with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        graph_def = tf.graph_util.convert_variables_to_constants(
+            sess, graph.as_graph_def(), [probabilities.op.name])
+    calibration = None
+    if self._quantization == 'full_integer':
+      calibration = list(_random_inputs(8, image_size, num_classes, 1)[0])
+    content = tflite_lib.convert(graph_def, image_size, self._quantization,
+                                 calibration)
+    self._directory = tempfile.mkdtemp(prefix='bench-tflite-')
+    path = os.path.join(self._directory, 'model.tflite')
+    with open(path, 'wb') as f:
+      f.write(content)
+    self.classifier = tflite_lib.TFLiteClassifier(path, self._num_threads)
+    self._predict = lambda: self.classifier.predict(images_np)
+
+  def _call(self):
+    self._predict()
+
+  def close(self):
+    if self._directory:
+      shutil.rmtree(self._directory, ignore_errors=True)
+      self._directory = None
+
+
+def mult_adds_per_image(model_name, num_classes, image_size):
+  """Forward multiply-adds of one image through our `model_name`."""
+  graph = tf.Graph()
+  with graph.as_default():
+    images = tf.placeholder(tf.float32, [1, image_size, image_size, 3])
+    nets_factory.get_network_fn(model_name, num_classes)(images)
+  return forward_mult_adds(graph)
 
 
 def ours_net_fn(model_name, num_classes, precision='float32',

@@ -6,7 +6,8 @@
 For each (mode, batch size) it builds, in this one process: our network
 (graph mode, Session), the same network from the `tf_slim.nets` oracle,
 the same architecture from Keras Applications with and without
-`jit_compile`, any `--variants` of ours (XLA, bfloat16, NCHW, ...), and a
+`jit_compile`, any `--variants` of ours (XLA, bfloat16, NCHW, ...; for
+inference also our net served by TensorFlow Lite, float32 or int8), and a
 float32 matrix product as the machine's practical arithmetic ceiling. It
 warms each one up, then times them interleaved (see benchmarks/timing.py)
 and prints, per contender: images/second (median and the lowest-highest
@@ -32,6 +33,9 @@ from absl import app
 from absl import flags
 
 _VARIANT_PARTS = ('xla', 'float16', 'bfloat16', 'nchw')
+# Serving our net through TensorFlow Lite (inference only), by quantization.
+_TFLITE_VARIANTS = {'tflite': 'float32', 'tflite_dynamic': 'dynamic_range',
+                    'tflite_int8': 'full_integer'}
 
 flags.DEFINE_string('model', 'resnet_v2_50', 'Network from nets_factory.')
 flags.DEFINE_list('mode', ['train'], 'train and/or infer.')
@@ -51,7 +55,9 @@ flags.DEFINE_bool('xla', False, 'Compile our network with XLA.')
 flags.DEFINE_list('variants', [],
                   'Extra contenders of ours on top of the base settings, '
                   'each a "+"-joined set of: %s (e.g. xla,bfloat16,'
-                  'xla+bfloat16).' % ', '.join(_VARIANT_PARTS))
+                  'xla+bfloat16); or, for inference only, our net served by '
+                  'TensorFlow Lite: %s.'
+                  % (', '.join(_VARIANT_PARTS), ', '.join(_TFLITE_VARIANTS)))
 flags.DEFINE_integer('rounds', 5, 'Interleaved rounds.')
 flags.DEFINE_float('round_seconds', 4.0, 'Target seconds per contender per '
                    'round (sets the number of calls per round).')
@@ -68,15 +74,25 @@ FLAGS = flags.FLAGS
 
 
 def parse_variant(text):
-  """'xla+bfloat16' -> {'xla': True, 'precision': 'bfloat16'}."""
+  """'xla+bfloat16' -> {'xla': True, 'precision': 'bfloat16'}.
+
+  'tflite', 'tflite_dynamic' and 'tflite_int8' stand alone and give
+  {'tflite': quantization}.
+  """
   parts = [p.strip() for p in text.split('+') if p.strip()]
   if not parts:
     raise ValueError('variants entries must not be empty; got %r.' % text)
+  if any(part in _TFLITE_VARIANTS for part in parts):
+    if len(parts) > 1:
+      raise ValueError('variants: %s combine with nothing; got %r.'
+                       % (', '.join(_TFLITE_VARIANTS), text))
+    return {'tflite': _TFLITE_VARIANTS[parts[0]]}
   settings = {}
   for part in parts:
     if part not in _VARIANT_PARTS:
       raise ValueError('variants: %r is not one of %s (join several with '
-                       '"+").' % (part, ', '.join(_VARIANT_PARTS)))
+                       '"+").' % (part, ', '.join(_VARIANT_PARTS +
+                                                  tuple(_TFLITE_VARIANTS))))
     if part == 'xla':
       settings['xla'] = True
     elif part == 'nchw':
@@ -127,7 +143,14 @@ def _contenders(model, mode, batch_size, image_size, num_classes, settings):
 
   result = [ours('ours', {})]
   for variant in settings['variants']:
-    result.append(ours('ours+' + variant, parse_variant(variant)))
+    options = parse_variant(variant)
+    if 'tflite' not in options:
+      result.append(ours('ours+' + variant, options))
+    elif mode == 'infer':
+      result.append(lib.TFLiteContender(
+          'ours+' + variant, model, batch_size, image_size, num_classes,
+          options['tflite'],
+          num_threads=settings['intra_op_threads'] or os.cpu_count()))
   if 'tf_slim' in settings['peers'] and model in lib.SLIM_ORACLE:
     result.append(lib.SlimGraphContender(
         'tf_slim', lib.slim_oracle_net_fn(model, num_classes,

@@ -8,6 +8,8 @@ and that the fast-path variants build what they say (bfloat16 convolutions,
 NCHW inputs, XLA marks).
 """
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -185,3 +187,20 @@ def test_profile_breakdown_of_a_traced_training_call():
   text = profile.format_breakdown(breakdown, top=5)
   assert len(text.splitlines()) == 7
   assert 'convolutions and their gradients' in text
+
+
+def test_tflite_int8_contender_serves_int8_with_our_flops():
+  contender = lib.TFLiteContender('tflite', _CIFAR, 2, 16, 10,
+                                  quantization='full_integer',
+                                  num_threads=1)
+  try:
+    contender.build(warmup_calls=1)
+    directory = contender._directory  # pylint: disable=protected-access
+    assert os.path.exists(directory)
+  finally:
+    contender.close()
+  assert not os.path.exists(directory)
+  assert contender.classifier.quantization == 'full_integer'
+  per_image = nets_factory.get_model_info(_CIFAR).mult_adds
+  assert contender.flops_per_call == pytest.approx(
+      2 * 2 * per_image / 4, rel=0.01)

@@ -32,7 +32,7 @@ def report(tmp_path_factory):
   path = tmp_path_factory.mktemp('throughput') / 'report.json'
   process = _run('--model=resnet_v1_cifar_20', '--image_size=16',
                  '--num_classes=10', '--mode=train,infer', '--batch_size=2',
-                 '--variants=xla,bfloat16', '--rounds=3',
+                 '--variants=xla,bfloat16,tflite_int8', '--rounds=3',
                  '--round_seconds=0.05', '--warmup=1', '--matmul_size=128',
                  '--profile', '--json_out=%s' % path)
   assert process.returncode == 0, process.stdout + process.stderr
@@ -44,9 +44,14 @@ def test_report_has_every_configuration_and_contender(report):
   data, _ = report
   assert [(c['mode'], c['batch_size']) for c in data['configs']] == [
       ('train', 2), ('infer', 2)]
+  # TFLite serves inference only.
+  expected = {'train': ['ours', 'ours+xla', 'ours+bfloat16',
+                        'matmul_float32'],
+              'infer': ['ours', 'ours+xla', 'ours+bfloat16',
+                        'ours+tflite_int8', 'matmul_float32']}
   for config in data['configs']:
-    assert [c['name'] for c in config['contenders']] == [
-        'ours', 'ours+xla', 'ours+bfloat16', 'matmul_float32']
+    assert [c['name'] for c in config['contenders']] == expected[
+        config['mode']]
     assert config['image_size'] == 16
     assert config['rounds'] == 3
   assert data['machine']['cores'] == os.cpu_count()
@@ -60,7 +65,7 @@ def test_ratios_and_fractions_follow_from_the_medians(report):
     ours = rows['ours']['images_per_second']['median']
     matmul = rows['matmul_float32']['gflops']['median']
     assert rows['ours']['ours_speedup'] == pytest.approx(1.0)
-    for name in ('ours+xla', 'ours+bfloat16'):
+    for name in set(rows) - {'ours', 'matmul_float32'}:
       row = rows[name]
       ips = row['images_per_second']
       assert ips['low'] <= ips['median'] <= ips['high']
@@ -71,8 +76,9 @@ def test_ratios_and_fractions_follow_from_the_medians(report):
       assert row['gflops']['median'] == pytest.approx(
           ips['median'] * row['gflop_per_image'], rel=1e-6)
     per_image = 2 * 37274240 / 1e9 * (3 if config['mode'] == 'train' else 1)
-    assert rows['ours']['gflop_per_image'] == pytest.approx(
-        per_image * (16 / 32) ** 2, rel=0.02)
+    for name in set(rows) - {'matmul_float32'}:
+      assert rows[name]['gflop_per_image'] == pytest.approx(
+          per_image * (16 / 32) ** 2, rel=0.02), name
     assert config['summary']['ours_fraction_of_matmul'] == pytest.approx(
         rows['ours']['fraction_of_matmul'])
     assert rows['matmul_float32']['images_per_second'] is None
@@ -98,6 +104,11 @@ def test_parse_variant():
     throughput.parse_variant('xla+int8')
   with pytest.raises(ValueError, match='names two precisions'):
     throughput.parse_variant('float16+bfloat16')
+  assert throughput.parse_variant('tflite_int8') == {
+      'tflite': 'full_integer'}
+  assert throughput.parse_variant('tflite') == {'tflite': 'float32'}
+  with pytest.raises(ValueError, match='combine with nothing'):
+    throughput.parse_variant('tflite+xla')
 
 
 @pytest.mark.parametrize('overrides,message', [
