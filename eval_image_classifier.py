@@ -5,8 +5,10 @@
         --dataset_split_name=validation --model_name=resnet_v1_cifar_20
 
 --checkpoint_path may be a checkpoint or a directory (its latest); with
---eval_interval_secs every new checkpoint there is evaluated. Results are
-printed and written to <eval_dir>/eval_results.json.
+--eval_interval_secs every new checkpoint there is evaluated. With
+--tflite_model=model.tflite (from export_tflite_model.py) that model is
+evaluated instead, on the same preprocessed images. Results are printed and
+written to <eval_dir>/eval_results.json.
 """
 
 import json

@@ -8,6 +8,7 @@ per module; the float32 one must reproduce the reference, the quantized ones
 must stay close to it and really compute in int8.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -238,6 +239,22 @@ def test_evaluate_tflite_matches_evaluate_checkpoint(models, trained, digits,
   assert full['quantization'] == 'full_integer'
   assert full['top1_accuracy'] == pytest.approx(
       (predictions['full_integer'].argmax(1) == validation[1]).mean())
+
+
+def test_eval_with_tflite_model_writes_results(models, digits, tmp_path):
+  """eval_lib.evaluate (the eval script's library) with --tflite_model."""
+  config = _eval_config(digits, eval_dir=str(tmp_path),
+                        tflite_model=models['full_integer'].path,
+                        checkpoint_path='/nonexistent/not/needed')
+  results = eval_lib.evaluate(config, log_fn=lambda message: None)
+  direct = tflite_lib.evaluate_tflite(config, models['full_integer'].path)
+  assert results['top1_accuracy'] == direct['top1_accuracy']
+  assert results['quantization'] == 'full_integer'
+  with open(tmp_path / 'eval_results.json') as f:
+    written = json.load(f)
+  assert written['top1_accuracy'] == results['top1_accuracy']
+  assert written['tflite_path'] == models['full_integer'].path
+  assert written['global_step'] is None
 
 
 def test_evaluate_tflite_max_num_batches(models, digits):

@@ -114,6 +114,9 @@ class EvalConfig:
   checkpoint_path: str = _field(
       '/tmp/tfmodel/', 'Checkpoint file, or a directory (its latest '
       'checkpoint, or every new one with --eval_interval_secs).')
+  tflite_model: typing.Optional[str] = _field(
+      None, 'Evaluate this TensorFlow Lite model (from '
+      'export_tflite_model.py) instead of a checkpoint.')
   eval_dir: str = _field('/tmp/tfmodel/', 'Where results and summaries go.')
   dataset_name: str = _field('digits', 'Dataset to evaluate on.')
   dataset_split_name: str = _field('validation', 'Split to evaluate.')

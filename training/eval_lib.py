@@ -61,21 +61,45 @@ def resolve_settings(config, split):
   return EvalSettings(num_classes, labels_offset, image_size)
 
 
+def eval_dataset(config, split, settings):
+  """The split once, in batches, with the model's evaluation preprocessing."""
+  preprocess = preprocessing_factory.get_preprocessing(
+      config.preprocessing_name or config.model_name, is_training=False)
+  return input_pipeline.make_dataset(
+      split, config.batch_size, preprocess_fn=preprocess,
+      image_size=settings.image_size, is_training=False, num_epochs=1,
+      labels_offset=settings.labels_offset,
+      num_parallel_calls=config.num_preprocessing_threads)
+
+
+def collect_predictions(next_batch, max_num_batches=None):
+  """Labels [N] and top-k predictions [N, k] of every batch, concatenated.
+
+  `next_batch()` returns one batch's (labels, top_k) and raises
+  tf.errors.OutOfRangeError after the last; at most `max_num_batches` are
+  read when it is set.
+  """
+  all_labels, all_top = [], []
+  while max_num_batches is None or len(all_labels) < max_num_batches:
+    try:
+      labels, top = next_batch()
+    except tf.errors.OutOfRangeError:
+      break
+    all_labels.append(labels)
+    all_top.append(top)
+  labels = np.concatenate(all_labels) if all_labels else np.zeros([0], int)
+  top = np.concatenate(all_top) if all_top else np.zeros([0, 1], int)
+  return labels, top
+
+
 def _build_eval_graph(config, split):
   settings = resolve_settings(config, split)
   num_classes = settings.num_classes
   network_fn = nets_factory.get_network_fn(config.model_name, num_classes,
                                            is_training=False,
                                            precision=config.precision)
-  image_size = settings.image_size
-  preprocess = preprocessing_factory.get_preprocessing(
-      config.preprocessing_name or config.model_name, is_training=False)
-  dataset = input_pipeline.make_dataset(
-      split, config.batch_size, preprocess_fn=preprocess,
-      image_size=image_size, is_training=False, num_epochs=1,
-      labels_offset=settings.labels_offset,
-      num_parallel_calls=config.num_preprocessing_threads)
-  images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
+  images, labels = tf.data.make_one_shot_iterator(
+      eval_dataset(config, split, settings)).get_next()
   with performance.xla_scope(config.xla):
     logits, _ = network_fn(images)
   logits = tf.reshape(logits, [-1, num_classes])
@@ -93,7 +117,7 @@ def _build_eval_graph(config, split):
           'restore': restore, 'global_step': global_step}
 
 
-def _scores(labels, top_k, num_classes):
+def scores(labels, top_k, num_classes):
   """Accuracy figures from all labels [N] and top-k predictions [N, k]."""
   n = len(labels)
   correct1 = top_k[:, 0] == labels
@@ -121,7 +145,6 @@ def evaluate_checkpoint(config, checkpoint_path, split=None):
   graph = tf.Graph()
   with graph.as_default():
     ops = _build_eval_graph(config, split)
-    all_labels, all_top = [], []
     restore = dict(ops['restore'])
     step_name = ops['global_step'].op.name
     if not tf.train.load_checkpoint(checkpoint_path).has_tensor(step_name):
@@ -133,25 +156,21 @@ def evaluate_checkpoint(config, checkpoint_path, split=None):
       sess.run(ops['global_step'].initializer)
       saver.restore(sess, checkpoint_path)
       step = int(sess.run(ops['global_step']))
-      batches = 0
-      while config.max_num_batches is None or batches < config.max_num_batches:
-        try:
-          labels, top = sess.run([ops['labels'], ops['top_k']])
-        except tf.errors.OutOfRangeError:
-          break
-        all_labels.append(labels)
-        all_top.append(top)
-        batches += 1
-  labels = np.concatenate(all_labels) if all_labels else np.zeros([0], int)
-  top = (np.concatenate(all_top) if all_top
-         else np.zeros([0, 1], int))
-  results = _scores(labels, top, ops['num_classes'])
+      labels, top = collect_predictions(
+          lambda: sess.run([ops['labels'], ops['top_k']]),
+          config.max_num_batches)
+  results = scores(labels, top, ops['num_classes'])
+  results.update(describe_run(config))
   results.update({'checkpoint': checkpoint_path, 'global_step': step,
-                  'model_name': config.model_name,
-                  'dataset': '%s/%s' % (config.dataset_name,
-                                        config.dataset_split_name),
                   'moving_averages': bool(config.moving_average_decay)})
   return results
+
+
+def describe_run(config):
+  """The results entries naming what was evaluated on what."""
+  return {'model_name': config.model_name,
+          'dataset': '%s/%s' % (config.dataset_name,
+                                config.dataset_split_name)}
 
 
 def _write_results(config, results):
@@ -176,9 +195,13 @@ def _write_results(config, results):
 def evaluate(config, log_fn=None):
   """Evaluates once, or every new checkpoint when eval_interval_secs is set.
 
+  With `config.tflite_model` the TensorFlow Lite model is evaluated instead
+  (once), on the same split with the same preprocessing and scoring; see
+  `training.tflite_lib.evaluate_tflite`.
+
   Returns:
-    The results dict of the (last) evaluated checkpoint; it is also written
-    to `<eval_dir>/eval_results.json` and as summaries.
+    The results dict of the (last) evaluated checkpoint or model; it is also
+    written to `<eval_dir>/eval_results.json` and as summaries.
   """
   log = log_fn or tf.logging.info
   train_lib.check_image_size(config.eval_image_size, 'eval_image_size')
@@ -189,6 +212,17 @@ def evaluate(config, log_fn=None):
   split = dataset_factory.get_split(config.dataset_name,
                                     config.dataset_split_name,
                                     config.dataset_dir)
+  if config.tflite_model:
+    from training import tflite_lib  # pylint: disable=g-import-not-at-top
+    start = time.time()
+    results = tflite_lib.evaluate_tflite(config, config.tflite_model, split)
+    results['seconds'] = time.time() - start
+    out = _write_results(config, results)
+    log('%s (%s): top-1 %.4f, top-5 %.4f over %d examples; wrote %s'
+        % (config.tflite_model, results['quantization'],
+           results['top1_accuracy'], results['top5_accuracy'],
+           results['num_examples'], out))
+    return results
   if config.eval_interval_secs:
     paths = tf.train.checkpoints_iterator(
         config.checkpoint_path, min_interval_secs=config.eval_interval_secs,

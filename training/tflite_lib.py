@@ -504,35 +504,21 @@ def evaluate_tflite(config, tflite_path, split=None, num_threads=None):
         % (tflite_path, classifier.image_size, classifier.image_size,
            classifier.num_classes, settings.image_size, settings.image_size,
            settings.num_classes))
-  preprocess = preprocessing_factory.get_preprocessing(
-      config.preprocessing_name or config.model_name, is_training=False)
   graph = tf.Graph()
   with graph.as_default():
-    dataset = input_pipeline.make_dataset(
-        split, config.batch_size, preprocess_fn=preprocess,
-        image_size=settings.image_size, is_training=False, num_epochs=1,
-        labels_offset=settings.labels_offset,
-        num_parallel_calls=config.num_preprocessing_threads)
-    batch = tf.data.make_one_shot_iterator(dataset).get_next()
+    batch = tf.data.make_one_shot_iterator(
+        eval_lib.eval_dataset(config, split, settings)).get_next()
   k = min(5, settings.num_classes)
-  all_labels, all_top = [], []
+
   with tf.Session(graph=graph) as sess:
-    while (config.max_num_batches is None or
-           len(all_labels) < config.max_num_batches):
-      try:
-        images, labels = sess.run(batch)
-      except tf.errors.OutOfRangeError:
-        break
-      all_labels.append(labels)
-      all_top.append(_top_k(classifier.predict(images), k))
-  labels = np.concatenate(all_labels) if all_labels else np.zeros([0], int)
-  top = np.concatenate(all_top) if all_top else np.zeros([0, 1], int)
-  # pylint: disable=protected-access
-  results = eval_lib._scores(labels, top, settings.num_classes)
+    def next_batch():
+      images, labels = sess.run(batch)
+      return labels, _top_k(classifier.predict(images), k)
+    labels, top = eval_lib.collect_predictions(next_batch,
+                                               config.max_num_batches)
+  results = eval_lib.scores(labels, top, settings.num_classes)
+  results.update(eval_lib.describe_run(config))
   results.update({'tflite_path': tflite_path, 'global_step': None,
                   'quantization': classifier.quantization,
-                  'model_name': config.model_name,
-                  'dataset': '%s/%s' % (config.dataset_name,
-                                        config.dataset_split_name),
                   'moving_averages': False})
   return results
