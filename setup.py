@@ -24,6 +24,8 @@ setuptools.setup(
     install_requires=[
         'tensorflow>=2.16,<2.22',
         'tf-keras>=2.16,<2.22',
+        # Keras 3 (TensorFlow's own Keras): the peer in benchmarks/.
+        'keras>=3.6,<4',
         'tf-slim==1.1.0',
         'absl-py>=2.1,<3',
         'numpy>=1.26,<3',

@@ -88,9 +88,11 @@ def flops_per_image(forward_mult_adds_per_image, mode):
 class Contender(object):
   """Base: build() once, then call; subclasses fill in `_build` and `_call`.
 
-  Attributes set by `build`: build_seconds, first_call_seconds, rss_delta
-  (resident bytes added by building and warming up), flops_per_call (None
-  when not counted).
+  Attributes set by `build`: build_seconds, first_call_seconds,
+  peak_rss_delta (the most resident memory the process held while building
+  and warming up, above what it held before: the contender's own working
+  set, weights, activations and compiled code included), flops_per_call
+  (None when not counted).
   """
 
   kind = None
@@ -100,25 +102,25 @@ class Contender(object):
     self.images_per_call = images_per_call
     self.build_seconds = None
     self.first_call_seconds = None
-    self.rss_delta = None
+    self.peak_rss_delta = None
     self.flops_per_call = None
 
   def build(self, warmup_calls=2):
     """Builds and warms up; returns seconds per call of the last warm-up."""
-    rss = timing.rss_bytes()
-    start = time.perf_counter()
-    self._build()
-    self.build_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    self()
-    self.first_call_seconds = time.perf_counter() - start
-    last = self.first_call_seconds
-    for _ in range(max(warmup_calls - 1, 0)):
+    with timing.PeakSampler() as sampler:
+      before = sampler.peak
+      start = time.perf_counter()
+      self._build()
+      self.build_seconds = time.perf_counter() - start
       start = time.perf_counter()
       self()
-      last = time.perf_counter() - start
-    if rss is not None:
-      self.rss_delta = timing.rss_bytes() - rss
+      self.first_call_seconds = time.perf_counter() - start
+      last = self.first_call_seconds
+      for _ in range(max(warmup_calls - 1, 0)):
+        start = time.perf_counter()
+        self()
+        last = time.perf_counter() - start
+    self.peak_rss_delta = sampler.peak - before
     return last
 
   def __call__(self):

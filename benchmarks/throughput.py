@@ -223,8 +223,8 @@ def summarize_config(model, mode, batch_size, image_size, settings,
            'seconds_per_call': _stats_dict(seconds),
            'build_seconds': contender.build_seconds,
            'first_call_seconds': contender.first_call_seconds,
-           'rss_delta_mib': (None if contender.rss_delta is None
-                             else contender.rss_delta / 2.0**20),
+           'peak_rss_delta_mib': (None if contender.peak_rss_delta is None
+                                  else contender.peak_rss_delta / 2.0**20),
            'peak_rss_mib': measurements[contender.name].peak_rss / 2.0**20,
            'images_per_second': None, 'gflops': None}
     if contender.images_per_call:
@@ -289,7 +289,7 @@ def format_config(result):
   columns = ('%-16s %-24s %8s %-24s %8s %8s %9s %9s %9s'
              % ('contender', 'images/s [low-high]', 'ours/x',
                 'GFLOP/s [low-high]', 'matmul%', 'build s', 'first s',
-                'mem +MiB', 'peak MiB'))
+                'peak +MiB', 'peak MiB'))
   lines = [head, columns, '-' * len(columns)]
   for row in result['contenders']:
     lines.append('%-16s %-24s %8s %-24s %8s %8.1f %9.2f %9s %9.0f' % (
@@ -299,7 +299,8 @@ def format_config(result):
         '%.0f%%' % (100 * row['fraction_of_matmul'])
         if 'fraction_of_matmul' in row else '-',
         row['build_seconds'], row['first_call_seconds'],
-        '-' if row['rss_delta_mib'] is None else '%.0f' % row['rss_delta_mib'],
+        '-' if row['peak_rss_delta_mib'] is None
+        else '%.0f' % row['peak_rss_delta_mib'],
         row['peak_rss_mib']))
   summary = result['summary']
   notes = []

@@ -10,14 +10,17 @@ Two habits make figures from a small, shared, noisy machine worth quoting:
 * Every figure is a median over rounds, reported with its spread (the lowest
   and highest round), never a single best or a mean pulled by one outlier.
 
-Memory is the process's resident set, read from /proc: its peak (VmHWM) can
-be reset between contenders (writing 5 to /proc/self/clear_refs), so each
-contender's peak is measured while it runs, on top of what the process
-already holds.
+Memory is the process's resident set, read from /proc. The kernel's own
+peak (VmHWM, resettable by writing 5 to /proc/self/clear_refs) misses
+memory that is returned with madvise rather than unmapped, so a
+`PeakSampler` thread also reads the current resident set every few
+milliseconds while a contender builds or runs; the peak is the higher of
+the two.
 """
 
 import collections
 import resource
+import threading
 import time
 
 import numpy as np
@@ -76,6 +79,39 @@ def reset_peak_rss():
     return False
 
 
+class PeakSampler(object):
+  """Context manager: the peak resident set while its block runs.
+
+  `peak` (bytes) is the highest of: a reading at entry, readings every
+  `interval` seconds from a background thread, and the kernel's peak
+  (reset at entry) at exit. Reading /proc costs microseconds, so the
+  sampling does not disturb what is being timed.
+  """
+
+  def __init__(self, interval=0.005):
+    self.interval = interval
+    self.peak = 0
+    self._stop = threading.Event()
+    self._thread = None
+
+  def _sample(self):
+    while not self._stop.wait(self.interval):
+      self.peak = max(self.peak, rss_bytes() or 0)
+
+  def __enter__(self):
+    reset_peak_rss()
+    self.peak = rss_bytes() or 0
+    self._thread = threading.Thread(target=self._sample, daemon=True)
+    self._thread.start()
+    return self
+
+  def __exit__(self, *exc_info):
+    self._stop.set()
+    self._thread.join()
+    self.peak = max(self.peak, rss_bytes() or 0, peak_rss_bytes())
+    return False
+
+
 def time_calls(fn, calls):
   """Seconds taken by `calls` consecutive calls of `fn`."""
   start = time.perf_counter()
@@ -121,8 +157,8 @@ def interleave(runners, rounds, calls):
   for r in range(rounds):
     shift = r % len(runners)
     for name, fn in runners[shift:] + runners[:shift]:
-      reset_peak_rss()
-      seconds[name].append(time_calls(fn, calls[name]) / calls[name])
-      peaks[name] = max(peaks[name], peak_rss_bytes())
+      with PeakSampler() as sampler:
+        seconds[name].append(time_calls(fn, calls[name]) / calls[name])
+      peaks[name] = max(peaks[name], sampler.peak)
   return {name: Measurement(name, stats(seconds[name]), peaks[name])
           for name, _ in runners}

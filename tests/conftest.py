@@ -69,3 +69,10 @@ def shared_run(tmp_path_factory, digits):
   config = digits_run.shared_config(
       str(tmp_path_factory.mktemp('shared_run') / 'train'), digits)
   return config, train_lib.train(config)._asdict()
+
+
+@pytest.fixture(scope='session')
+def trained(shared_run):
+  """(train_dir, latest checkpoint) of the shared run."""
+  config, _ = shared_run
+  return config.train_dir, tf.train.latest_checkpoint(config.train_dir)

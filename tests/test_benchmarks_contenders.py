@@ -40,15 +40,20 @@ def _trainable_values(contender):
                   contender.session.run(variables)))
 
 
-def test_train_call_updates_weights_and_statistics():
-  contender = _ours('train')
+def _values_around_one_call(contender):
+  """Builds `contender`; returns variable values before and after a call."""
   try:
     contender.build(warmup_calls=1)
     before = _trainable_values(contender)
     contender()
-    after = _trainable_values(contender)
+    return before, _trainable_values(contender)
   finally:
     contender.close()
+
+
+def test_train_call_updates_weights_and_statistics():
+  contender = _ours('train')
+  before, after = _values_around_one_call(contender)
   moved = [name for name in before
            if not np.array_equal(before[name], after[name])]
   assert len(moved) == len(before), set(before) - set(moved)
@@ -56,14 +61,7 @@ def test_train_call_updates_weights_and_statistics():
 
 
 def test_infer_call_leaves_variables_alone():
-  contender = _ours('infer')
-  try:
-    contender.build(warmup_calls=1)
-    before = _trainable_values(contender)
-    contender()
-    after = _trainable_values(contender)
-  finally:
-    contender.close()
+  before, after = _values_around_one_call(_ours('infer'))
   for name, value in before.items():
     np.testing.assert_array_equal(value, after[name])
 
@@ -84,17 +82,12 @@ def test_flops_follow_the_registry(mode, factor):
   assert contender.images_per_call == 3
   assert contender.build_seconds > 0
   assert contender.first_call_seconds > 0
+  assert contender.peak_rss_delta > 2**20
 
 
 def test_bfloat16_variant_runs_convolutions_in_bfloat16():
   contender = _ours('train', precision='bfloat16')
-  try:
-    contender.build(warmup_calls=1)
-    before = _trainable_values(contender)
-    contender()
-    after = _trainable_values(contender)
-  finally:
-    contender.close()
+  before, after = _values_around_one_call(contender)
   convs = [op for op in contender.graph.get_operations()
            if op.type == 'Conv2D']
   assert convs and all(op.get_attr('T') == tf.bfloat16 for op in convs)

@@ -83,6 +83,11 @@ def test_ratios_and_fractions_follow_from_the_medians(report):
         rows['ours']['fraction_of_matmul'])
     assert rows['matmul_float32']['images_per_second'] is None
     assert all(row['peak_rss_mib'] > 0 for row in rows.values())
+    # A peak over what was resident before: never negative (it may be 0
+    # where a small contender fits in memory freed by earlier ones).
+    assert all(row['peak_rss_delta_mib'] >= 0 for row in rows.values())
+  first = data['configs'][0]['contenders'][0]
+  assert first['peak_rss_delta_mib'] > 1
 
 
 def test_table_and_profile_printed(report):

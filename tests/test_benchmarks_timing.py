@@ -56,3 +56,13 @@ def test_peak_rss_sees_an_allocation_and_resets():
   assert timing.reset_peak_rss()
   assert timing.peak_rss_bytes() < before + 32 * 2**20
   assert timing.rss_bytes() <= timing.peak_rss_bytes()
+
+
+def test_peak_sampler_sees_a_short_lived_allocation():
+  """A block allocated and freed inside the context still counts."""
+  with timing.PeakSampler() as sampler:
+    start = sampler.peak
+    block = np.ones(96 * 2**20 // 8)  # 96 MiB, touched.
+    block.sum()
+    del block
+  assert sampler.peak >= start + 90 * 2**20

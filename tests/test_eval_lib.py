@@ -35,13 +35,6 @@ _SIZE = digits_run.SIZE
 _EMA = '/ExponentialMovingAverage'
 
 
-@pytest.fixture(scope='module')
-def trained(shared_run):
-  """(train_dir, latest checkpoint) of the shared run."""
-  config, _ = shared_run
-  return config.train_dir, tf.train.latest_checkpoint(config.train_dir)
-
-
 # The independent computation.
 
 

@@ -32,13 +32,6 @@ _SIZE = digits_run.SIZE
 
 
 @pytest.fixture(scope='module')
-def trained(shared_run):
-  """(train_dir, latest checkpoint) of the shared run."""
-  config, _ = shared_run
-  return config.train_dir, tf.train.latest_checkpoint(config.train_dir)
-
-
-@pytest.fixture(scope='module')
 def images(digits):
   """32 validation digits as uint8 [32, 8, 8, 3] (resized inside the graph)."""
   split = dataset_factory.get_split('digits', 'validation', digits)

@@ -12,23 +12,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+import deterministic
 import resnet_utils
 from nets import resnet_v1
 from nets import resnet_v2
 from resnet_utils import layout
-
-
-def _assign_deterministic(sess):
-  """Gives every variable values that depend only on its name."""
-  for var in tf.global_variables():
-    seed = sum(ord(c) * (i + 1) for i, c in enumerate(var.op.name)) % 2**31
-    values = np.random.RandomState(seed).uniform(
-        -0.5, 0.5, var.shape.as_list()).astype(np.float32)
-    if 'variance' in var.op.name:
-      values = np.abs(values) + 0.5
-    if 'weights' in var.op.name:
-      values *= 0.3
-    sess.run(var.assign(values))
 
 
 def _tiny_blocks(module):
@@ -54,7 +42,7 @@ def _run(module, root, images_nhwc, data_format, is_training):
     names = sorted((v.op.name, tuple(v.shape.as_list()))
                    for v in tf.global_variables())
     with tf.Session() as sess:
-      _assign_deterministic(sess)
+      deterministic.assign_deterministic(sess)
       out, feature = sess.run([logits, end_points['net/block2']])
   if data_format == 'NCHW':
     feature = feature.transpose(0, 2, 3, 1)

@@ -22,6 +22,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+import deterministic
 from nets import nets_factory
 from nets import resnet_v1
 from nets import resnet_v2
@@ -49,24 +50,6 @@ MODULES = {'v1': resnet_v1, 'v2': resnet_v2}
 IMAGES = np.random.RandomState(0).rand(4, 16, 16, 3).astype(np.float32)
 LABELS = np.array([0, 1, 2, 1])
 NUM_CLASSES = 3
-
-
-def _deterministic_values(var):
-  """Values for `var` that depend only on its name (as in test_layout.py)."""
-  seed = sum(ord(c) * (i + 1) for i, c in enumerate(var.op.name)) % 2**31
-  values = np.random.RandomState(seed).uniform(
-      -0.5, 0.5, var.shape.as_list()).astype(np.float32)
-  if 'variance' in var.op.name:
-    values = np.abs(values) + 0.5
-  if 'weights' in var.op.name:
-    values *= 0.3
-  return values
-
-
-def _assign_deterministic(sess):
-  """Gives every variable its deterministic values, in one run."""
-  sess.run(tf.group(*[var.assign(_deterministic_values(var))
-                      for var in tf.global_variables()]))
 
 
 def _tiny_blocks(module):
@@ -328,7 +311,7 @@ def test_logits_match_float32_on_the_same_weights(family, is_training):
       logits[precision_name] = _build(module, precision_name, is_training,
                                       reuse=True)[0]
     with tf.Session() as sess:
-      _assign_deterministic(sess)
+      deterministic.assign_deterministic(sess)
       values = sess.run(logits)
   reference = values['float32']
   for precision_name in LOW_PRECISIONS:
@@ -350,7 +333,7 @@ def test_nchw_bfloat16_matches_nhwc_float32():
                               data_format='NCHW')
     assert end_points['net/block2'].shape.as_list()[1] == 8
     with tf.Session() as sess:
-      _assign_deterministic(sess)
+      deterministic.assign_deterministic(sess)
       reference, nchw = sess.run([reference, nchw])
   error = np.abs(nchw - reference).max()
   assert 0 < error <= _logit_tolerance('bfloat16', reference)
@@ -371,7 +354,7 @@ def _save_and_restore(tmp_path, save_precision, restore_precision):
     logits, _ = _build(resnet_v1, save_precision)
     saver = tf.train.Saver()
     with tf.Session() as sess:
-      _assign_deterministic(sess)
+      deterministic.assign_deterministic(sess)
       saved_logits = sess.run(logits)
       saver.save(sess, path)
   in_checkpoint = sorted((name, tuple(shape))
@@ -436,7 +419,7 @@ def test_training_step_updates_float32_moving_statistics(updates_collections,
     norms = [op for op in graph.get_operations()
              if op.type == 'FusedBatchNormV3']
     with tf.Session() as sess:
-      _assign_deterministic(sess)
+      deterministic.assign_deterministic(sess)
       before = _moving_statistics(sess)
       _, inputs = sess.run([train_op, [op.inputs[0] for op in norms]])
       after = _moving_statistics(sess)
@@ -470,7 +453,7 @@ def _total_loss(precision_name):
     assert {loss.dtype for loss in regularization} == {tf.float32}
     total = tf.losses.get_total_loss()
     with tf.Session() as sess:
-      _assign_deterministic(sess)
+      deterministic.assign_deterministic(sess)
       return sess.run([total, tf.add_n(regularization)])
 
 

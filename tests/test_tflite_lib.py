@@ -34,13 +34,6 @@ _CALIBRATION = 100
 
 
 @pytest.fixture(scope='module')
-def trained(shared_run):
-  """(train_dir, latest checkpoint) of the shared run."""
-  config, _ = shared_run
-  return config.train_dir, tf.train.latest_checkpoint(config.train_dir)
-
-
-@pytest.fixture(scope='module')
 def validation(digits):
   """Preprocessed validation digits [300, 12, 12, 3] and their labels."""
   split = dataset_factory.get_split('digits', 'validation', digits)

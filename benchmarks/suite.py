@@ -1,0 +1,237 @@
+"""The whole benchmark suite of BENCHMARKS.md, in one command.
+
+    python -m benchmarks.suite --output_dir=benchmarks/results
+
+runs every entry of `SUITE` (each `python -m benchmarks.throughput` or
+`python -m benchmarks.tflite` in a process of its own, so that no entry
+inherits another's memory or warm caches), keeps each entry's JSON report
+and log in the output directory, and writes `summary.md`: the headline
+figures of every configuration as Markdown tables, computed from the JSON
+reports and nothing else. `--only` runs some entries; `--report_only`
+rebuilds summary.md from the reports already there. On a 2-core CPU the
+whole suite takes about an hour.
+"""
+
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+import json
+import subprocess
+import sys
+import time
+
+from absl import app
+from absl import flags
+
+# name -> (module, arguments). Training and inference at batch 1 and 32
+# (and 16, the issue's other training size, for resnet_v2_50), every fast
+# path on resnet_v2_50, the winning ones on the other nets.
+SUITE = {
+    'resnet_v2_50_train': ('benchmarks.throughput', [
+        '--model=resnet_v2_50', '--mode=train', '--batch_size=1,16,32',
+        '--variants=xla,bfloat16', '--profile']),
+    'resnet_v2_50_infer': ('benchmarks.throughput', [
+        '--model=resnet_v2_50', '--mode=infer', '--batch_size=1,16,32',
+        '--variants=xla,bfloat16,tflite,tflite_int8', '--profile']),
+    'resnet_v2_101_train': ('benchmarks.throughput', [
+        '--model=resnet_v2_101', '--mode=train', '--batch_size=1,32',
+        '--variants=bfloat16']),
+    'resnet_v2_101_infer': ('benchmarks.throughput', [
+        '--model=resnet_v2_101', '--mode=infer', '--batch_size=1,32',
+        '--variants=bfloat16,tflite,tflite_int8']),
+    'resnet_v1_50_train': ('benchmarks.throughput', [
+        '--model=resnet_v1_50', '--mode=train', '--batch_size=1,32',
+        '--variants=bfloat16']),
+    'resnet_v1_50_infer': ('benchmarks.throughput', [
+        '--model=resnet_v1_50', '--mode=infer', '--batch_size=1,32',
+        '--variants=bfloat16,tflite,tflite_int8']),
+    # Every contender in bfloat16 (Keras with its mixed_bfloat16 policy).
+    'resnet_v2_50_train_bfloat16': ('benchmarks.throughput', [
+        '--model=resnet_v2_50', '--mode=train', '--batch_size=32',
+        '--precision=bfloat16']),
+    # The fast paths meant for GPUs, measured on the CPU for what they cost.
+    'resnet_v2_50_gpu_paths': ('benchmarks.throughput', [
+        '--model=resnet_v2_50', '--mode=train,infer', '--batch_size=16',
+        '--variants=nchw,float16', '--peers=']),
+    'tflite_digits': ('benchmarks.tflite', ['--rounds=30']),
+}
+
+flags.DEFINE_string('output_dir', 'benchmarks/results',
+                    'Where the JSON reports, logs and summary.md go.')
+flags.DEFINE_list('only', [], 'Run only these entries (default: all).')
+flags.DEFINE_bool('report_only', False, 'Only rebuild summary.md from the '
+                  'reports in --output_dir.')
+FLAGS = flags.FLAGS
+
+
+def check_entries(names):
+  """The entries `names` (all when empty); a ValueError for unknown ones."""
+  unknown = [n for n in names if n not in SUITE]
+  if unknown:
+    raise ValueError('only: unknown entries %s; the suite has %s.'
+                     % (', '.join(unknown), ', '.join(SUITE)))
+  return list(names) or list(SUITE)
+
+
+def command(name, output_dir):
+  """The command line of entry `name`, writing <output_dir>/<name>.json."""
+  module, args = SUITE[name]
+  return [sys.executable, '-m', module] + args + [
+      '--json_out=%s' % os.path.join(output_dir, name + '.json')]
+
+
+def run_entry(name, output_dir, log=print):
+  """Runs one entry; its output goes to <output_dir>/<name>.log."""
+  report = os.path.join(output_dir, name + '.json')
+  if os.path.exists(report):
+    # The tflite benchmark refuses to overwrite its report; so does the suite.
+    os.replace(report, report + '.previous')
+  argv = command(name, output_dir)
+  log('%s: %s' % (name, ' '.join(argv[1:])))
+  start = time.time()
+  with open(os.path.join(output_dir, name + '.log'), 'w') as out:
+    process = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
+                             check=False)
+  log('  %s in %.0f s' % ('done' if process.returncode == 0 else
+                          'FAILED (exit %d)' % process.returncode,
+                          time.time() - start))
+  return process.returncode == 0
+
+
+def _rate(row):
+  return row['images_per_second']['median'] if row.get(
+      'images_per_second') else None
+
+
+def throughput_rows(report):
+  """Headline figures of each configuration of a throughput report.
+
+  One dict per configuration: the model, mode and batch; images/s of ours,
+  the tf_slim oracle and the faster Keras; ours' ratio to each; ours' share
+  of the matmul rate; and the fastest of ours' variants with its speed-up
+  over ours.
+  """
+  rows = []
+  for config in report['configs']:
+    by_name = {c['name']: c for c in config['contenders']}
+    ours = by_name['ours']
+    keras = [c for c in config['contenders'] if c['kind'] == 'keras']
+    best_keras = max(keras, key=_rate) if keras else None
+    variants = [c for c in config['contenders']
+                if c['name'].startswith('ours+')]
+    best_variant = max(variants, key=_rate) if variants else None
+    rows.append({
+        'model': config['model'], 'mode': config['mode'],
+        'batch_size': config['batch_size'],
+        'precision': config['precision'],
+        'ours': _rate(ours),
+        'tf_slim': _rate(by_name['tf_slim']) if 'tf_slim' in by_name
+                   else None,
+        'keras': _rate(best_keras) if best_keras else None,
+        'keras_name': best_keras['name'] if best_keras else None,
+        'ours_vs_keras': (_rate(ours) / _rate(best_keras)
+                          if best_keras else None),
+        'ours_vs_tf_slim': (_rate(ours) / _rate(by_name['tf_slim'])
+                            if 'tf_slim' in by_name else None),
+        'matmul_fraction': ours.get('fraction_of_matmul'),
+        'best_variant': best_variant['name'] if best_variant else None,
+        'best_variant_rate': _rate(best_variant) if best_variant else None,
+        'best_variant_speedup': (_rate(best_variant) / _rate(ours)
+                                 if best_variant else None),
+    })
+  return rows
+
+
+def _cell(value, fmt):
+  return '-' if value is None else fmt % value
+
+
+def format_summary(reports):
+  """summary.md: one Markdown table for throughput, one for the int8 path.
+
+  Args:
+    reports: dict entry name -> parsed JSON report.
+  """
+  lines = ['# Benchmark summary', '',
+           'Generated by `python -m benchmarks.suite` from the JSON reports '
+           'beside this file; images/s are medians over interleaved rounds.',
+           '']
+  machine = next((r['machine'] for r in reports.values() if 'machine' in r),
+                 None)
+  if machine:
+    lines += ['Machine: %s, %d cores; Python %s, TensorFlow %s, Keras %s.'
+              % (machine['cpu'], machine['cores'], machine['python'],
+                 machine['tensorflow'], machine['keras']), '']
+  lines += ['| model | mode | batch | precision | ours img/s | tf_slim | '
+            'Keras (best) | ours/Keras | ours/tf_slim | ours % of matmul | '
+            'fastest variant (img/s, x ours) |',
+            '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|']
+  for name, report in reports.items():
+    if 'configs' not in report:
+      continue
+    for row in throughput_rows(report):
+      variant = ('-' if row['best_variant'] is None else '%s (%.1f, %.2fx)'
+                 % (row['best_variant'], row['best_variant_rate'],
+                    row['best_variant_speedup']))
+      lines.append('| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |'
+                   % (row['model'], row['mode'], row['batch_size'],
+                      row['precision'], _cell(row['ours'], '%.1f'),
+                      _cell(row['tf_slim'], '%.1f'),
+                      '-' if row['keras'] is None else '%.1f (%s)'
+                      % (row['keras'], row['keras_name']),
+                      _cell(row['ours_vs_keras'], '%.2fx'),
+                      _cell(row['ours_vs_tf_slim'], '%.2fx'),
+                      _cell(None if row['matmul_fraction'] is None
+                            else 100 * row['matmul_fraction'], '%.0f%%'),
+                      variant))
+  tflite = reports.get('tflite_digits')
+  if tflite and 'contenders' in tflite:
+    lines += ['', '| digits, batch 1 | latency us | x TF graph | top-1 % | '
+              'change (points) | size KiB |', '|---|---:|---:|---:|---:|---:|']
+    for row in tflite['contenders']:
+      lines.append('| %s | %.0f | %.2fx | %.2f | %+.2f | %.0f |'
+                   % (row['label'], row['latency_us']['median'],
+                      row['speedup_vs_tf_graph'], row['top1_percent'],
+                      row['top1_change_points'], row['size_bytes'] / 1024.0))
+  return '\n'.join(lines) + '\n'
+
+
+def load_reports(output_dir, names):
+  reports = {}
+  for name in names:
+    path = os.path.join(output_dir, name + '.json')
+    if os.path.exists(path):
+      with open(path) as f:
+        reports[name] = json.load(f)
+  return reports
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  from training import cli  # pylint: disable=g-import-not-at-top
+
+  def go():
+    names = check_entries(FLAGS.only)
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    failed = []
+    if not FLAGS.report_only:
+      failed = [n for n in names if not run_entry(n, FLAGS.output_dir)]
+    summary = format_summary(load_reports(FLAGS.output_dir, list(SUITE)))
+    path = os.path.join(FLAGS.output_dir, 'summary.md')
+    with open(path, 'w') as f:
+      f.write(summary)
+    print(summary)
+    print('wrote %s' % path)
+    if failed:
+      print('failed entries (see their .log): %s' % ', '.join(failed))
+      return 1
+    return 0
+
+  return cli.run_main(go, verbosity='WARN')
+
+
+if __name__ == '__main__':
+  app.run(main)
