@@ -140,6 +140,8 @@ def throughput_rows(report):
         'best_variant_rate': _rate(best_variant) if best_variant else None,
         'best_variant_speedup': (_rate(best_variant) / _rate(ours)
                                  if best_variant else None),
+        'variants': [(v['name'][len('ours+'):], _rate(v) / _rate(ours))
+                     for v in variants],
     })
   return rows
 
@@ -186,6 +188,15 @@ def format_summary(reports):
                       _cell(None if row['matmul_fraction'] is None
                             else 100 * row['matmul_fraction'], '%.0f%%'),
                       variant))
+  lines += ['', 'Each fast path of ours, as images/s relative to ours in the '
+            'same run:', '', '| model | mode | batch | precision | fast paths '
+            '(x ours) |', '|---|---|---:|---|---|']
+  for report in reports.values():
+    for row in throughput_rows(report) if 'configs' in report else []:
+      if row['variants']:
+        lines.append('| %s | %s | %d | %s | %s |' % (
+            row['model'], row['mode'], row['batch_size'], row['precision'],
+            ', '.join('%s %.2fx' % v for v in row['variants'])))
   tflite = reports.get('tflite_digits')
   if tflite and 'contenders' in tflite:
     lines += ['', '| digits, batch 1 | latency us | x TF graph | top-1 % | '

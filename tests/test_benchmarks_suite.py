@@ -44,6 +44,8 @@ def test_throughput_rows_pick_best_peer_and_variant():
   assert row['matmul_fraction'] == 0.62
   assert row['best_variant'] == 'ours+bfloat16'
   assert row['best_variant_speedup'] == pytest.approx(10.5 / 6.0)
+  assert [name for name, _ in row['variants']] == ['bfloat16', 'xla']
+  assert row['variants'][1][1] == pytest.approx(4.0 / 6.0)
 
 
 def test_summary_table():
@@ -60,6 +62,8 @@ def test_summary_table():
   assert ('| resnet_v2_50 | train | 32 | float32 | 6.0 | 5.0 | 4.8 (keras) | '
           '1.25x | 1.20x | 62% | ours+bfloat16 (10.5, 1.75x) |') in text
   assert '| TFLite full integer | 100 | 20.00x | 99.00 | -0.33 | 1 |' in text
+  assert ('| resnet_v2_50 | train | 32 | float32 | bfloat16 1.75x, '
+          'xla 0.67x |') in text
 
 
 def test_entries_are_valid_commands():
