@@ -18,6 +18,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import digits_run
+import subprocesses
 from datasets import dataset_factory
 from datasets import input_pipeline
 from nets import nets_factory
@@ -219,29 +220,18 @@ def test_script(trained, tmp_path):
 
   Both runs start together to share TensorFlow's start-up time.
   """
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
-  good = subprocess.Popen(
-      [sys.executable, _SCRIPT, '--model_name=' + _MODEL,
-       '--checkpoint_path=' + trained[0], '--num_classes=10',
-       '--image_size=%d' % _SIZE, '--output_dir=%s' % (tmp_path / 'model'),
-       '--frozen_graph=%s' % (tmp_path / 'frozen.pb')],
-      cwd=_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-      text=True)
-  missing = subprocess.Popen(
-      [sys.executable, _SCRIPT, '--model_name=' + _MODEL], cwd=_ROOT,
-      env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-  try:
-    good_output = good.communicate(timeout=300)[0]
-    missing_output = missing.communicate(timeout=300)[0]
-  finally:
-    for process in (good, missing):
-      if process.poll() is None:
-        process.kill()
-  assert good.returncode == 0, good_output
+  (good_code, good_output), (missing_code, missing_output) = (
+      subprocesses.run_together(
+          [sys.executable, _SCRIPT, '--model_name=' + _MODEL,
+           '--checkpoint_path=' + trained[0], '--num_classes=10',
+           '--image_size=%d' % _SIZE, '--output_dir=%s' % (tmp_path / 'model'),
+           '--frozen_graph=%s' % (tmp_path / 'frozen.pb')],
+          [sys.executable, _SCRIPT, '--model_name=' + _MODEL]))
+  assert good_code == 0, good_output
   assert 'Exported SavedModel to %s' % (tmp_path / 'model') in good_output
   assert '(input 12x12, 10 classes)' in good_output
   assert (tmp_path / 'model' / 'saved_model.pb').is_file()
   assert (tmp_path / 'frozen.pb').is_file()
-  assert missing.returncode != 0
+  assert missing_code != 0
   assert '--checkpoint_path' in missing_output
   assert '--output_dir' in missing_output

@@ -10,7 +10,6 @@ must stay close to it and really compute in int8.
 
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import digits_run
+import subprocesses
 from datasets import dataset_factory
 from datasets import input_pipeline
 from nets import nets_factory
@@ -26,8 +26,7 @@ from training import config as config_lib
 from training import eval_lib
 from training import tflite_lib
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_SCRIPT = os.path.join(_ROOT, 'export_tflite_model.py')
+_SCRIPT = os.path.join(subprocesses.ROOT, 'export_tflite_model.py')
 _MODEL = digits_run.MODEL
 _SIZE = digits_run.SIZE
 _CALIBRATION = 100
@@ -317,36 +316,26 @@ def test_script(trained, digits, tmp_path):
 
   Both runs start together to share TensorFlow's start-up time.
   """
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
   (tmp_path / 'old.tflite').write_bytes(b'old')
   common = [sys.executable, _SCRIPT, '--model_name=' + _MODEL,
             '--checkpoint_path=' + trained[0], '--num_classes=10',
             '--image_size=%d' % _SIZE]
-  good = subprocess.Popen(
-      common + ['--output_file=%s' % (tmp_path / 'int8.tflite'),
-                '--quantization=full_integer', '--dataset_name=digits',
-                '--dataset_dir=' + digits, '--num_calibration_examples=20',
-                '--preprocessing_name=cifarnet'],
-      cwd=_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-      text=True)
-  refused = subprocess.Popen(
-      common + ['--output_file=%s' % (tmp_path / 'old.tflite')], cwd=_ROOT,
-      env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-  try:
-    good_output = good.communicate(timeout=300)[0]
-    refused_output = refused.communicate(timeout=300)[0]
-  finally:
-    for process in (good, refused):
-      if process.poll() is None:
-        process.kill()
-  assert good.returncode == 0, good_output
+  (good_code, good_output), (refused_code, refused_output) = (
+      subprocesses.run_together(
+          common + ['--output_file=%s' % (tmp_path / 'int8.tflite'),
+                    '--quantization=full_integer', '--dataset_name=digits',
+                    '--dataset_dir=' + digits,
+                    '--num_calibration_examples=20',
+                    '--preprocessing_name=cifarnet'],
+          common + ['--output_file=%s' % (tmp_path / 'old.tflite')]))
+  assert good_code == 0, good_output
   assert ('Exported full_integer TFLite model to %s' % (tmp_path /
                                                         'int8.tflite')
           in good_output)
   assert 'input 12x12, 10 classes)' in good_output
   classifier = tflite_lib.TFLiteClassifier(str(tmp_path / 'int8.tflite'))
   assert classifier.quantization == 'full_integer'
-  assert refused.returncode == 2, refused_output
+  assert refused_code == 2, refused_output
   assert 'error: output_path' in refused_output
   assert (tmp_path / 'old.tflite').read_bytes() == b'old'
 
