@@ -18,8 +18,8 @@ from datasets import dataset_factory
 from datasets import input_pipeline
 from nets import nets_factory
 from preprocessing import preprocessing_factory
-from training import checkpoints
 from resnet_utils import precision as precision_lib
+from training import checkpoints
 from training import hooks as hooks_lib
 from training import optimization
 from training import performance
