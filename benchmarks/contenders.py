@@ -359,7 +359,8 @@ class TFLiteContender(Contender):
     batch_size, image_size, num_classes = self._shape
     images_np, _ = _random_inputs(batch_size, image_size, num_classes)
     self.flops_per_call = flops_per_image(
-        mult_adds_per_image(self._model_name, num_classes, image_size),
+        summary.summarize(self._model_name, image_size,
+                          num_classes).mult_adds,
         'infer') * batch_size
     graph = tf.Graph()
     with graph.as_default():
@@ -389,15 +390,6 @@ class TFLiteContender(Contender):
     if self._directory:
       shutil.rmtree(self._directory, ignore_errors=True)
       self._directory = None
-
-
-def mult_adds_per_image(model_name, num_classes, image_size):
-  """Forward multiply-adds of one image through our `model_name`."""
-  graph = tf.Graph()
-  with graph.as_default():
-    images = tf.placeholder(tf.float32, [1, image_size, image_size, 3])
-    nets_factory.get_network_fn(model_name, num_classes)(images)
-  return forward_mult_adds(graph)
 
 
 def ours_net_fn(model_name, num_classes, precision='float32',

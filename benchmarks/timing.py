@@ -120,13 +120,6 @@ def time_calls(fn, calls):
   return time.perf_counter() - start
 
 
-def per_call_seconds(fn, calls, rounds, warmup=1):
-  """Stats of seconds per call of `fn`, over `rounds` rounds of `calls`."""
-  for _ in range(warmup):
-    fn()
-  return stats(time_calls(fn, calls) / calls for _ in range(rounds))
-
-
 Measurement = collections.namedtuple(
     'Measurement', ['name', 'seconds_per_call', 'peak_rss'])
 
