@@ -1,4 +1,4 @@
-"""Installs the packages: nets, resnet_utils, datasets, preprocessing, training.
+"""Installs nets, resnet_utils, datasets, preprocessing, training, distributed.
 
 TensorFlow and tf-keras must come from the same minor release: tf-slim's
 batch norm runs on tf-keras's legacy layers, which track TensorFlow's
@@ -20,7 +20,8 @@ setuptools.setup(
                                                'resnet_utils.*',
                                                'datasets',
                                                'preprocessing',
-                                               'training']),
+                                               'training',
+                                               'distributed']),
     install_requires=[
         'tensorflow>=2.16,<2.22',
         'tf-keras>=2.16,<2.22',

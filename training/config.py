@@ -56,6 +56,24 @@ class TrainConfig:
       0, 'Threads each op may use; 0 lets TensorFlow choose.')
   inter_op_threads: int = _field(
       0, 'Ops run at the same time; 0 lets TensorFlow choose.')
+  # Several devices and machines (see training/clones.py, distributed/).
+  num_clones: int = _field(
+      1, 'Split each batch across this many local devices (GPUs, or virtual '
+      'CPU devices with --clone_on_cpu); batch_size is the global batch.')
+  clone_on_cpu: bool = _field(False, 'Put the clones on CPU devices.')
+  master: str = _field(
+      '', 'gRPC address of this worker\'s TensorFlow server (slim-style '
+      'clusters whose servers run elsewhere); empty for in-process.')
+  task: int = _field(0, 'This worker\'s index; task 0 is the chief.')
+  worker_replicas: int = _field(1, 'Number of worker replicas.')
+  num_ps_tasks: int = _field(
+      0, 'Parameter server tasks holding the variables; 0 keeps them local.')
+  sync_replicas: bool = _field(
+      True, 'With several workers: aggregate their gradients into one '
+      'synchronous update per step (else each worker updates on its own).')
+  replicas_to_aggregate: typing.Optional[int] = _field(
+      None, 'Gradients aggregated per synchronous step; all workers when '
+      'unset.')
   # Optimization.
   optimizer: str = _field(
       'rmsprop', 'One of adadelta, adagrad, adam, ftrl, momentum, rmsprop, '
@@ -106,6 +124,8 @@ class TrainConfig:
   log_every_n_steps: int = _field(10, 'Steps between log lines.')
   save_summaries_secs: int = _field(600, 'Seconds between summaries.')
   save_interval_secs: int = _field(600, 'Seconds between checkpoints.')
+  save_interval_steps: typing.Optional[int] = _field(
+      None, 'Steps between checkpoints, instead of save_interval_secs.')
 
 
 @dataclasses.dataclass
@@ -158,8 +178,12 @@ class EvalConfig:
       0, 'Ops run at the same time; 0 lets TensorFlow choose.')
 
 
-def define_flags(config_class, flags_module, skip=()):
-  """Defines one absl flag per field of `config_class`, same name and default."""
+def define_flags(config_class, flags_module, skip=(), flag_values=None):
+  """Defines one absl flag per field of `config_class`, same name and default.
+
+  Into `flag_values` (an absl FlagValues) when given, else the global FLAGS.
+  """
+  extra = {} if flag_values is None else {'flag_values': flag_values}
   for field in dataclasses.fields(config_class):
     if field.name in skip:
       continue
@@ -174,7 +198,7 @@ def define_flags(config_class, flags_module, skip=()):
       define = flags_module.DEFINE_bool
     else:
       raise TypeError('no flag type for %s: %r' % (field.name, kind))
-    define(field.name, field.default, field.metadata['help'])
+    define(field.name, field.default, field.metadata['help'], **extra)
 
 
 def from_flags(config_class, flag_values, **overrides):

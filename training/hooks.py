@@ -98,3 +98,80 @@ class GracefulStopHook(tf.train.SessionRunHook):
 
   def end(self, session):
     self.restore_handlers()
+
+
+class StopAtStepHook(tf.train.StopAtStepHook):
+  """`tf.train.StopAtStepHook` that also stops a session created too late.
+
+  TensorFlow's hook only looks at the global step after a step has run. A
+  worker that (re)joins a cluster whose chief has already reached
+  `last_step` would run one more step, and with synchronous replicas that
+  step waits forever for an update nobody will apply; this one stops before
+  the first step instead.
+  """
+
+  def __init__(self, last_step):
+    super().__init__(last_step=last_step)
+    self._last = last_step
+
+  def after_create_session(self, session, coord):
+    super().after_create_session(session, coord)
+    if session.run(self._global_step_tensor) >= self._last:
+      coord.request_stop()
+
+
+class SyncReplicasHook(tf.train.SessionRunHook):
+  """Sets up and winds down `tf.train.SyncReplicasOptimizer` on one worker.
+
+  It does what the optimizer's own hook does at start: the chief
+  initializes the gradient accumulators, hands out the first tokens and
+  starts the thread that applies each aggregated update; another worker
+  initializes its local step. Two things differ, both at the end:
+
+  * Every worker step ends by taking a token that the chief hands out after
+    each aggregated update. When the chief stops (last step, or a signal),
+    the other workers wait for tokens that will never come, so the chief
+    hands each of them one more: their step returns, they see the final
+    global step and stop.
+  * The chief's update thread is then waiting for gradients nobody will
+    send; closing the session cancels that wait, which this thread treats
+    as the end it is (TensorFlow's own reports it as an error).
+  """
+
+  def __init__(self, sync_optimizer, is_chief, num_workers):
+    self._optimizer = sync_optimizer
+    self._is_chief = is_chief
+    self._num_workers = num_workers
+    self._local_init_op = None
+    self._queue_runner = None
+    self._init_tokens_op = None
+    self._release_op = None
+
+  def begin(self):
+    optimizer = self._optimizer
+    if not self._is_chief:
+      self._local_init_op = optimizer.local_step_init_op
+      return
+    self._local_init_op = optimizer.chief_init_op
+    runner = optimizer.get_chief_queue_runner()
+    self._queue_runner = tf.train.QueueRunner(
+        runner.queue, runner.enqueue_ops,
+        queue_closed_exception_types=(tf.errors.OutOfRangeError,
+                                      tf.errors.CancelledError))
+    self._init_tokens_op = optimizer.get_init_tokens_op()
+    self._release_op = optimizer.get_init_tokens_op(self._num_workers)
+
+  def after_create_session(self, session, coord):
+    not_ready = session.run(self._optimizer.ready_for_local_init_op)
+    if len(not_ready):
+      raise RuntimeError('variables not initialized before the synchronous '
+                         'replicas\' local init: %s' % not_ready)
+    session.run(self._local_init_op)
+    if self._is_chief:
+      session.run(self._init_tokens_op)
+      self._queue_runner.create_threads(session, coord=coord, daemon=True,
+                                        start=True)
+
+  def end(self, session):
+    if self._release_op is not None:
+      session.run(self._release_op)
