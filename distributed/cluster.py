@@ -236,15 +236,30 @@ def session_filters(setup):
 
 def _variable_bytes(op):
   """Bytes of the variable `op` creates (the ps load-balancing weight)."""
-  shape = op.get_attr('shape') if 'shape' in op.node_def.attr else None
-  dtype = op.get_attr('dtype') if 'dtype' in op.node_def.attr else None
-  if shape is None or dtype is None:
+  attrs = op.node_def.attr
+  if 'shape' not in attrs or 'dtype' not in attrs:
     return 0
-  shape = tf.TensorShape(shape)
+  shape = tf.TensorShape(op.get_attr('shape'))
   if not shape.is_fully_defined():
     return 0
   return int(np.prod(shape.as_list(), dtype=np.int64)) * tf.as_dtype(
-      dtype).size
+      op.get_attr('dtype')).size
+
+
+class GreedyBySize:
+  """A ps strategy: each variable to the ps task holding the fewest bytes.
+
+  Called by `tf.train.replica_device_setter` once per variable op, in
+  creation order; returns the ps task index.
+  """
+
+  def __init__(self, num_tasks):
+    self.loads = [0] * num_tasks
+
+  def __call__(self, op):
+    task = self.loads.index(min(self.loads))
+    self.loads[task] += _variable_bytes(op)
+    return task
 
 
 def device_setter(setup):
@@ -257,8 +272,7 @@ def device_setter(setup):
   """
   strategy = None
   if setup.num_ps > 1:
-    strategy = tf.train.GreedyLoadBalancingStrategy(setup.num_ps,
-                                                    _variable_bytes)
+    strategy = GreedyBySize(setup.num_ps)
   return tf.train.replica_device_setter(
       ps_tasks=setup.num_ps, worker_device=setup.worker_device,
       cluster=setup.cluster_spec, ps_strategy=strategy)

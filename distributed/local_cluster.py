@@ -288,8 +288,8 @@ def parse_args(argv):
                       help='seconds the other workers get to finish after '
                       'the chief, and to stop after a signal (default 60)')
   parser.add_argument('--log_dir', default=None,
-                      help='where task logs go (default: a new temporary '
-                      'directory)')
+                      help='where task logs go (default: local_cluster_<pid> in the '
+                      'temporary directory)')
   parser.add_argument('--script', default=DEFAULT_SCRIPT,
                       help='the training script each worker runs')
   return parser.parse_args(own), train_args
@@ -321,14 +321,15 @@ def check_train_flags(train_args):
 
 def main(argv=None):
   args, train_args = parse_args(sys.argv[1:] if argv is None else argv)
-  log_dir = args.log_dir or tempfile.mkdtemp(prefix='local_cluster_')
+  log_dir = args.log_dir or os.path.join(tempfile.gettempdir(),
+                                         'local_cluster_%d' % os.getpid())
   try:
-    if args.script == DEFAULT_SCRIPT:
-      check_train_flags(train_args)
     cluster = LocalCluster(args.ps, args.workers, train_args, log_dir,
                            script=args.script,
                            max_restarts=args.max_restarts,
                            grace_secs=args.grace_secs)
+    if args.script == DEFAULT_SCRIPT:
+      check_train_flags(train_args)
   except ValueError as e:
     print('error: %s' % e, file=sys.stderr)
     return USAGE_ERROR

@@ -32,6 +32,7 @@ import digits_run
 from datasets import errors
 from nets import nets_factory
 from training import checkpoints
+from training import config as config_lib
 from training import train_lib
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -183,18 +184,6 @@ def test_fresh_run_with_zero_steps_does_not_train(tmp_path, digits):
   assert result.global_step == 0
 
 
-def _as_flags(config):
-  """Command-line flags that give `config` (None fields left unset)."""
-  args = []
-  for field in dataclasses.fields(config):
-    value = getattr(config, field.name)
-    if isinstance(value, bool):
-      args.append('--%s%s' % ('' if value else 'no', field.name))
-    elif value is not None:
-      args.append('--%s=%s' % (field.name, value))
-  return args
-
-
 class _ScriptRun:
   """train_image_classifier.py in a subprocess; output collected as it comes."""
 
@@ -259,7 +248,7 @@ def interrupted(tmp_path_factory, digits):
       config = _tiny_config(
           tmp_path_factory.mktemp('stopped') / 'train', digits,
           max_number_of_steps=100000)
-      runs[signum] = (config, _ScriptRun(_as_flags(config)))
+      runs[signum] = (config, _ScriptRun(config_lib.to_flags(config)))
     results = {}
     for signum, (_, run) in runs.items():
       run.wait_for_step(3, timeout=240)
@@ -520,7 +509,7 @@ def script_failures(tmp_path_factory, digits, shared, imagenet_like):
         train_dir = _prefilled_train_dir(root / 'train', shared[0])
       config = _tiny_config(train_dir, digits)
       runs[case] = (train_dir, _snapshot(train_dir),
-                    _ScriptRun(_as_flags(config) + args))
+                    _ScriptRun(config_lib.to_flags(config) + args))
     results = {}
     for case, (train_dir, before, run) in runs.items():
       code = run.wait(timeout=240)

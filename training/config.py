@@ -208,3 +208,15 @@ def from_flags(config_class, flag_values, **overrides):
             if f.name in flag_values}
   values.update(overrides)
   return config_class(**values)
+
+
+def to_flags(config):
+  """Command-line flags that give `config` back (None fields left unset)."""
+  args = []
+  for field in dataclasses.fields(config):
+    value = getattr(config, field.name)
+    if isinstance(value, bool):
+      args.append('--%s%s' % ('' if value else 'no', field.name))
+    elif value is not None:
+      args.append('--%s=%s' % (field.name, value))
+  return args

@@ -19,11 +19,15 @@ def check_choice(value, choices, argument):
                      % (argument, ', '.join(choices), value))
 
 
-def learning_rate(config, num_samples_per_epoch, global_step):
+def learning_rate(config, num_samples_per_epoch, global_step,
+                  examples_per_step=None):
   """The learning-rate tensor for `config.learning_rate_decay_type`.
 
-  Decay happens every `num_epochs_per_decay` epochs, counted in steps of
-  `batch_size` examples: exponential decay multiplies the rate by
+  Decay happens every `num_epochs_per_decay` epochs, counted in global
+  steps of `examples_per_step` examples (default `batch_size`; synchronous
+  replicas make one global step of `batch_size` times
+  `replicas_to_aggregate`, so the schedule is the same per epoch however
+  many workers share it): exponential decay multiplies the rate by
   `learning_rate_decay_factor` at each such boundary (staircase), polynomial
   decay falls linearly to `end_learning_rate` over one decay period and stays
   there, fixed keeps it constant.
@@ -31,7 +35,7 @@ def learning_rate(config, num_samples_per_epoch, global_step):
   check_choice(config.learning_rate_decay_type, DECAY_TYPES,
                'learning_rate_decay_type')
   decay_steps = max(1, int(num_samples_per_epoch * config.num_epochs_per_decay
-                           / config.batch_size))
+                           / (examples_per_step or config.batch_size)))
   if config.learning_rate_decay_type == 'exponential':
     return tf.train.exponential_decay(
         config.learning_rate, global_step, decay_steps,

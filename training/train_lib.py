@@ -133,8 +133,12 @@ def build_training_graph(config, split, setup=None):
         num_parallel_calls=config.num_preprocessing_threads)
     images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
 
-  learning_rate = optimization.learning_rate(config, split.num_samples,
-                                             global_step)
+  sync = _uses_sync_replicas(config, setup)
+  replicas_to_aggregate = (config.replicas_to_aggregate or
+                           setup.num_workers) if sync else 1
+  learning_rate = optimization.learning_rate(
+      config, split.num_samples, global_step,
+      examples_per_step=config.batch_size * replicas_to_aggregate)
   optimizer = optimization.loss_scaled_optimizer(
       optimization.optimizer(config, learning_rate), config.precision,
       config.loss_scale)
@@ -172,18 +176,22 @@ def build_training_graph(config, split, setup=None):
     total_loss = tf.add_n([r[2] for r in results], name='total_loss')
     grads = clones.sum_gradients([r[3] for r in results])
     sync_optimizer = None
-    if _uses_sync_replicas(config, setup):
+    if sync:
       # Gradients go to accumulators on the ps; the chief applies their
       # mean once `replicas_to_aggregate` have arrived, then the weight
       # averages, so those move once per global step, not per worker step.
       sync_optimizer = optimizer = tf.train.SyncReplicasOptimizer(
           optimizer,
-          replicas_to_aggregate=(config.replicas_to_aggregate or
-                                 setup.num_workers),
+          replicas_to_aggregate=replicas_to_aggregate,
           total_num_replicas=setup.num_workers, variable_averages=ema,
           variables_to_average=slim.get_model_variables() if ema else None)
-    # Batch norm statistics are updated with every step, once.
-    with tf.control_dependencies(clones.first_clone_update_ops(num_clones)):
+    # Batch norm statistics are updated once per global step: from clone
+    # 0, and with synchronous replicas from the chief's batch only (every
+    # worker updating them would move them once per worker step).
+    update_ops = clones.first_clone_update_ops(num_clones)
+    if sync and not setup.is_chief:
+      update_ops = []
+    with tf.control_dependencies(update_ops):
       train_op = optimizer.apply_gradients(grads, global_step=global_step)
   accuracy = tf.reduce_mean(tf.cast(
       tf.equal(tf.argmax(logits, 1, output_type=tf.int32), labels),

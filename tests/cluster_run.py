@@ -1,0 +1,105 @@
+"""A local cluster run from tests: the launcher in a subprocess, watched.
+
+`ClusterRun` starts `python -m distributed.local_cluster` with training
+flags, follows the launcher's own output (which task has which pid, what
+it restarted) and the tasks' log files, and can kill a task to test what
+happens next. Everything it started is killed when it is closed.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from training import config as config_lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_STEP = re.compile(r'step (\d+): loss')
+_STARTED = re.compile(r'started (\w+ \d+) \(pid (\d+)\)')
+
+
+class ClusterRun:
+  """One `distributed.local_cluster` run (see the module docstring)."""
+
+  def __init__(self, config, log_dir, ps=1, workers=2, max_restarts=3,
+               grace_secs=30):
+    self.log_dir = str(log_dir)
+    command = [sys.executable, '-m', 'distributed.local_cluster',
+               '--ps', str(ps), '--workers', str(workers),
+               '--max_restarts', str(max_restarts),
+               '--grace_secs', str(grace_secs), '--log_dir', self.log_dir,
+               '--'] + config_lib.to_flags(config)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+    self._lines = []
+    self._process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    self._reader = threading.Thread(target=self._read, daemon=True)
+    self._reader.start()
+
+  def _read(self):
+    for line in self._process.stdout:
+      self._lines.append(line)
+
+  @property
+  def output(self):
+    return ''.join(self._lines)
+
+  def pids(self):
+    """{task name: pid of its latest start}, e.g. {'worker 1': 1234}."""
+    return {name: int(pid) for name, pid in _STARTED.findall(self.output)}
+
+  def task_log(self, task):
+    path = os.path.join(self.log_dir, task.replace(' ', '_') + '.log')
+    try:
+      with open(path) as f:
+        return f.read()
+    except FileNotFoundError:
+      return ''
+
+  def last_step(self, task, start=None):
+    """Latest step `task` logged (in its `start`-th start, default latest)."""
+    log = self.task_log(task).split('==== local_cluster: starting')
+    steps = _STEP.findall(log[-1] if start is None else log[start])
+    return int(steps[-1]) if steps else -1
+
+  def wait_for_step(self, task, step, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+      if self.last_step(task) >= step:
+        return
+      if self._process.poll() is not None:
+        raise AssertionError('cluster ended before %s reached step %d:\n%s'
+                             % (task, step, self.output))
+      time.sleep(0.2)
+    raise AssertionError('%s did not reach step %d in %d s:\n%s\n%s'
+                         % (task, step, timeout, self.output,
+                            self.task_log(task)[-3000:]))
+
+  def kill(self, task, signum=signal.SIGKILL):
+    os.kill(self.pids()[task], signum)
+
+  def wait(self, timeout):
+    """The launcher's exit status; raises if it runs past `timeout`."""
+    try:
+      code = self._process.wait(timeout)
+    except subprocess.TimeoutExpired:
+      self.close()
+      raise AssertionError('cluster still running after %d s:\n%s'
+                           % (timeout, self.output))
+    self._reader.join(5)
+    return code
+
+  def close(self):
+    """Kills the launcher and every task it started."""
+    if self._process.poll() is None:
+      self._process.kill()
+      self._process.wait()
+    for pid in self.pids().values():
+      try:
+        os.kill(pid, signal.SIGKILL)
+      except ProcessLookupError:
+        pass

@@ -1,0 +1,225 @@
+"""Real clusters of processes on localhost: training, and surviving faults.
+
+Each test starts `python -m distributed.local_cluster` (a ps task and two
+workers talking gRPC on free localhost ports), so they are the slowest of
+the suite; they share one xdist group, so that on 2 cores no two clusters
+compete with each other, and each is bounded by a timeout after which
+everything it started is killed.
+
+* Two synchronous workers train the digits model as well as one process
+  does with the same global batch, and their checkpoints are the single
+  process's (eval reads them unchanged).
+* A worker killed mid-run is restarted by the launcher and rejoins; the
+  run still ends at the last step.
+* The chief killed mid-run is restarted, resumes from its last checkpoint
+  and finishes.
+* A process killed at random moments while saving every step never leaves
+  a checkpoint that does not load, and restarts resume from it.
+"""
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+import cluster_run
+import digits_run
+from distributed import local_cluster
+from training import config as config_lib
+from training import eval_lib
+from training import train_lib
+
+pytestmark = pytest.mark.xdist_group('local_cluster')
+
+_TIMEOUT = 240
+
+
+def _config(train_dir, digits, **overrides):
+  overrides.setdefault('log_every_n_steps', 1)
+  return digits_run.tiny_config(train_dir, digits, **overrides)
+
+
+def _checkpoint_is_whole(path):
+  """Every tensor of checkpoint `path` reads back; returns their names."""
+  reader = tf.train.load_checkpoint(path)
+  names = sorted(reader.get_variable_to_shape_map())
+  for name in names:
+    value = reader.get_tensor(name)
+    assert np.all(np.isfinite(value)) or value.dtype.kind not in 'fc', name
+  return names
+
+
+def _all_checkpoints_whole(train_dir):
+  state = tf.train.get_checkpoint_state(str(train_dir))
+  assert state is not None, 'no checkpoint state in %s' % train_dir
+  for path in state.all_model_checkpoint_paths:
+    _checkpoint_is_whole(path)
+  return state.model_checkpoint_path
+
+
+def _step_of(path):
+  return int(path.rsplit('-', 1)[1])
+
+
+def _accuracy(train_dir, digits, eval_dir):
+  config = config_lib.EvalConfig(
+      checkpoint_path=str(train_dir), eval_dir=str(eval_dir),
+      dataset_name='digits', dataset_split_name='validation',
+      dataset_dir=digits, model_name=digits_run.MODEL,
+      preprocessing_name='cifarnet', eval_image_size=digits_run.SIZE,
+      moving_average_decay=0.9, batch_size=100, num_preprocessing_threads=2)
+  return eval_lib.evaluate(config)['top1_accuracy']
+
+
+_STEPS = 300
+
+
+def _accuracy_config(train_dir, digits, batch_size):
+  """300 steps of 32 examples in all, the rate falling to 1% of its start."""
+  return _config(train_dir, digits, batch_size=batch_size,
+                 max_number_of_steps=_STEPS,
+                 learning_rate_decay_type='polynomial',
+                 end_learning_rate=0.001,
+                 num_epochs_per_decay=_STEPS * 32 / 1497,
+                 moving_average_decay=0.9, log_every_n_steps=20)
+
+
+def test_two_workers_train_as_well_as_one_process(tmp_path, digits):
+  single = _accuracy_config(tmp_path / 'single', digits, batch_size=32)
+  run = cluster_run.ClusterRun(
+      _accuracy_config(tmp_path / 'cluster', digits, batch_size=16),
+      tmp_path / 'logs')
+  try:
+    # The single process trains while the cluster starts up.
+    train_lib.train(single)
+    assert run.wait(_TIMEOUT) == 0, run.output
+  finally:
+    run.close()
+  assert 'worker 1 finished' in run.output
+  latest = _all_checkpoints_whole(tmp_path / 'cluster')
+  assert _step_of(latest) == _STEPS
+  single_names = _checkpoint_is_whole(
+      tf.train.latest_checkpoint(str(tmp_path / 'single')))
+  assert _checkpoint_is_whole(latest) == single_names
+  # Both workers trained: each logged steps up to the end.
+  for task in ('worker 0', 'worker 1'):
+    assert run.last_step(task) >= _STEPS - 40, run.task_log(task)[-2000:]
+  single_accuracy = _accuracy(tmp_path / 'single', digits, tmp_path / 'e1')
+  cluster_accuracy = _accuracy(tmp_path / 'cluster', digits, tmp_path / 'e2')
+  assert single_accuracy > 0.85
+  assert cluster_accuracy > 0.85
+  assert cluster_accuracy > single_accuracy - 0.07, (single_accuracy,
+                                                     cluster_accuracy)
+
+
+def test_killed_worker_rejoins(tmp_path, digits):
+  config = _config(tmp_path / 'train', digits, max_number_of_steps=50,
+                   save_interval_steps=10)
+  run = cluster_run.ClusterRun(config, tmp_path / 'logs')
+  try:
+    run.wait_for_step('worker 1', 10, _TIMEOUT)
+    first_pid = run.pids()['worker 1']
+    run.kill('worker 1')
+    assert run.wait(_TIMEOUT) == 0, run.output
+  finally:
+    run.close()
+  assert ('worker 1 exited with status -%d; restarting it (1 of 3)'
+          % signal.SIGKILL) in run.output
+  assert run.pids()['worker 1'] != first_pid
+  log = run.task_log('worker 1')
+  assert log.count('==== local_cluster: starting worker 1') == 2
+  # Restarted, it trained again (steps logged in its second start).
+  assert run.last_step('worker 1', start=2) > 10, log[-3000:]
+  assert run.task_log('worker 0').count('==== local_cluster: starting') == 1
+  assert _step_of(_all_checkpoints_whole(tmp_path / 'train')) == 50
+
+
+def test_killed_chief_resumes_from_its_last_checkpoint(tmp_path, digits):
+  config = _config(tmp_path / 'train', digits, max_number_of_steps=50,
+                   save_interval_steps=5)
+  run = cluster_run.ClusterRun(config, tmp_path / 'logs')
+  try:
+    run.wait_for_step('worker 0', 17, _TIMEOUT)
+    run.kill('worker 0')
+    killed_at = run.last_step('worker 0')
+    assert run.wait(_TIMEOUT) == 0, run.output
+  finally:
+    run.close()
+  assert ('worker 0 exited with status -%d; restarting it (1 of 3)'
+          % signal.SIGKILL) in run.output
+  log = run.task_log('worker 0')
+  resumed = re.findall(r'Resuming from (\S+) \(global step (\d+)\)', log)
+  assert len(resumed) == 1, log[-3000:]
+  path, step = resumed[0][0], int(resumed[0][1])
+  assert _step_of(path) == step
+  # The last checkpoint before the kill: saved every 5 steps.
+  assert killed_at - 10 <= step <= killed_at + 1
+  # After the restart the chief trained on from there to the end.
+  assert run.last_step('worker 0', start=2) > step
+  assert 'worker 1 finished' in run.output
+  assert _step_of(_all_checkpoints_whole(tmp_path / 'train')) == 50
+
+
+def test_kills_while_saving_never_leave_a_broken_checkpoint(tmp_path, digits):
+  """Killed at random moments of a run that saves every step."""
+  config = _config(tmp_path / 'train', digits, max_number_of_steps=1000,
+                   save_interval_steps=1)
+  command = [sys.executable, 'train_image_classifier.py'] + (
+      config_lib.to_flags(config))
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  rng = random.Random(0)
+  steps = []
+  for _ in range(3):
+    process = subprocess.Popen(command, cwd=cluster_run.ROOT, env=env,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+      deadline = time.time() + _TIMEOUT
+      start = steps[-1] if steps else 0
+      while (tf.train.latest_checkpoint(str(tmp_path / 'train')) is None or
+             _step_of(tf.train.latest_checkpoint(
+                 str(tmp_path / 'train'))) < start + 3):
+        assert time.time() < deadline and process.poll() is None
+        time.sleep(0.05)
+      time.sleep(rng.uniform(0.0, 0.5))
+    finally:
+      process.kill()
+      process.wait()
+    latest = _all_checkpoints_whole(tmp_path / 'train')
+    steps.append(_step_of(latest))
+  # Each restart resumed where the last whole checkpoint was and went on.
+  assert steps == sorted(steps) and len(set(steps)) == 3
+
+
+def test_launcher_refuses_bad_arguments():
+  for args, message in (
+      (['--workers', '2', '--ps', '0'], '--workers=2 needs --ps >= 1'),
+      (['--workers', '0'], '--workers must be >= 1'),
+      (['--', '--no_such_flag=1'], "Unknown command line flag 'no_such_flag'"),
+      (['--', 'stray'], 'unexpected arguments stray'),
+  ):
+    result = subprocess.run(
+        [sys.executable, '-m', 'distributed.local_cluster'] + args,
+        cwd=cluster_run.ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == local_cluster.USAGE_ERROR, result
+    assert message in result.stderr, result.stderr
+
+
+def test_cluster_spec_and_tf_config():
+  spec = local_cluster.cluster_spec(2, 3, ports=[1, 2, 3, 4, 5])
+  assert spec == {'ps': ['localhost:1', 'localhost:2'],
+                  'worker': ['localhost:3', 'localhost:4', 'localhost:5']}
+  ports = local_cluster.free_ports(4)
+  assert len(set(ports)) == 4
+  from distributed import cluster  # pylint: disable=g-import-not-at-top
+  setup = cluster.resolve(environ={
+      'TF_CONFIG': local_cluster.tf_config(spec, 'worker', 2)})
+  assert setup.worker_device == '/job:worker/task:2'
+  assert setup.num_workers == 3 and setup.num_ps == 2
