@@ -10,6 +10,11 @@ whole cluster and its own place in it, exactly what a cluster manager gives
 the processes of a real cluster; so this exercises the same code path as
 many machines do, over gRPC on localhost.
 
+With `--slim_flags` the trainers are told their place the way slim's
+were instead (`--master=grpc://... --task --worker_replicas
+--num_ps_tasks`), and each worker's gRPC server runs as a process of its
+own (`python -m distributed.server`) that the trainer connects to.
+
 The launcher supervises the tasks:
 
 * a worker (the chief included) that dies is started again, up to
@@ -17,7 +22,8 @@ The launcher supervises the tasks:
   training, a restarted chief restores the last checkpoint in train_dir
   and carries on from there;
 * a worker that exits with status 2 (a usage error, which would only
-  repeat) or a ps task that dies (its variables are gone) ends the run;
+  repeat) or a server that dies (a ps task's variables are gone with it)
+  ends the run;
   start it again and training resumes from the last checkpoint;
 * once the chief has finished, the other workers get `--grace_secs` to
   finish too, then everything is stopped;
@@ -46,6 +52,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SCRIPT = os.path.join(ROOT, 'train_image_classifier.py')
 USAGE_ERROR = 2
+# Training flags that describe the cluster, which the launcher sets.
+CLUSTER_FLAGS = ('master', 'task', 'worker_replicas', 'num_ps_tasks')
 
 
 def free_ports(count, host='localhost'):
@@ -104,7 +112,7 @@ class LocalCluster:
 
   def __init__(self, num_ps, num_workers, train_args, log_dir,
                script=DEFAULT_SCRIPT, max_restarts=3, grace_secs=60.0,
-               host='localhost', log=None):
+               host='localhost', slim_flags=False, log=None):
     if num_workers < 1:
       raise ValueError('--workers must be >= 1; got %d.' % num_workers)
     if num_ps < 0:
@@ -123,16 +131,31 @@ class LocalCluster:
                                               flush=True))
     base_env = dict(os.environ, PYTHONUNBUFFERED='1')
     base_env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    base_env.pop('TF_CONFIG', None)
     self.tasks = []
-    for job, count in (('ps', num_ps), ('worker', num_workers)):
-      for index in range(count):
-        if job == 'ps':
-          command = [sys.executable, '-m', 'distributed.server']
-        else:
-          command = [sys.executable, script] + list(train_args)
-        env = dict(base_env, TF_CONFIG=tf_config(self.spec, job, index))
-        self.tasks.append(Task(job, index, command, env, os.path.join(
-            log_dir, '%s_%d.log' % (job, index))))
+
+    def add(job, index, command, env):
+      self.tasks.append(Task(job, index, command, env, os.path.join(
+          log_dir, '%s_%d.log' % (job, index))))
+
+    server = [sys.executable, '-m', 'distributed.server']
+    for index in range(num_ps):
+      add('ps', index, server,
+          dict(base_env, TF_CONFIG=tf_config(self.spec, 'ps', index)))
+    for index in range(num_workers):
+      trainer = [sys.executable, script] + list(train_args)
+      if slim_flags:
+        # The worker's server is a process of its own; the trainer only
+        # connects to it, as trainers did on clusters run by slim's flags.
+        add('server', index, server,
+            dict(base_env, TF_CONFIG=tf_config(self.spec, 'worker', index)))
+        trainer += ['--master=grpc://%s' % self.spec['worker'][index],
+                    '--task=%d' % index, '--worker_replicas=%d' % num_workers,
+                    '--num_ps_tasks=%d' % num_ps]
+        add('worker', index, trainer, base_env)
+      else:
+        add('worker', index, trainer,
+            dict(base_env, TF_CONFIG=tf_config(self.spec, 'worker', index)))
     self._stopping = None
 
   @property
@@ -140,8 +163,9 @@ class LocalCluster:
     return [t for t in self.tasks if t.job == 'worker']
 
   @property
-  def ps_tasks(self):
-    return [t for t in self.tasks if t.job == 'ps']
+  def servers(self):
+    """The ps tasks, and the workers' servers when they run on their own."""
+    return [t for t in self.tasks if t.job in ('ps', 'server')]
 
   def _start(self, task):
     with open(task.log_path, 'a') as log_file:
@@ -218,7 +242,7 @@ class LocalCluster:
         self._log('signal %d: stopping the workers, then the ps tasks'
                   % self._stopping)
         self.stop(self.workers, term_secs=self.grace_secs)
-        self.stop(self.ps_tasks)
+        self.stop(self.servers)
         return 128 + self._stopping
       for task in self.tasks:
         if task.process is None or task.returncode is not None:
@@ -242,12 +266,12 @@ class LocalCluster:
           self._log('workers still running %.0f s after the chief finished; '
                     'stopping them' % self.grace_secs)
         self.stop(others)
-        self.stop(self.ps_tasks)
+        self.stop(self.servers)
         self._log('done')
         return 0
       return None
-    if task.job == 'ps':
-      self._log('%s exited with status %d; the variables it held are lost. '
+    if task.job in ('ps', 'server'):
+      self._log('%s exited with status %d; the state it held is lost. '
                 'Stopping the cluster; run it again to resume from the last '
                 'checkpoint.\n%s' % (task.name, code, self._tail(task)))
       return 1
@@ -288,8 +312,13 @@ def parse_args(argv):
                       help='seconds the other workers get to finish after '
                       'the chief, and to stop after a signal (default 60)')
   parser.add_argument('--log_dir', default=None,
-                      help='where task logs go (default: local_cluster_<pid> in the '
-                      'temporary directory)')
+                      help='where task logs go (default: local_cluster_<pid> '
+                      'in the temporary directory)')
+  parser.add_argument('--slim_flags', action='store_true',
+                      help='tell the trainers their place with slim\'s '
+                      '--master/--task/--worker_replicas/--num_ps_tasks '
+                      'instead of TF_CONFIG; each worker\'s server then runs '
+                      'as a process of its own (python -m distributed.server)')
   parser.add_argument('--script', default=DEFAULT_SCRIPT,
                       help='the training script each worker runs')
   return parser.parse_args(own), train_args
@@ -317,6 +346,12 @@ def check_train_flags(train_args):
   if len(unparsed) > 1:
     raise ValueError('flags after -- (for train_image_classifier.py): '
                      'unexpected arguments %s' % ' '.join(unparsed[1:]))
+  given = [name for name in CLUSTER_FLAGS
+           if flag_values[name].value != flag_values[name].default]
+  if given:
+    raise ValueError('flags after -- (for train_image_classifier.py): the '
+                     'launcher describes the cluster itself; drop --%s.'
+                     % ', --'.join(given))
 
 
 def main(argv=None):
@@ -327,7 +362,8 @@ def main(argv=None):
     cluster = LocalCluster(args.ps, args.workers, train_args, log_dir,
                            script=args.script,
                            max_restarts=args.max_restarts,
-                           grace_secs=args.grace_secs)
+                           grace_secs=args.grace_secs,
+                           slim_flags=args.slim_flags)
     if args.script == DEFAULT_SCRIPT:
       check_train_flags(train_args)
   except ValueError as e:

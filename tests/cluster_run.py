@@ -25,13 +25,13 @@ class ClusterRun:
   """One `distributed.local_cluster` run (see the module docstring)."""
 
   def __init__(self, config, log_dir, ps=1, workers=2, max_restarts=3,
-               grace_secs=30):
+               grace_secs=30, launcher_args=()):
     self.log_dir = str(log_dir)
     command = [sys.executable, '-m', 'distributed.local_cluster',
                '--ps', str(ps), '--workers', str(workers),
                '--max_restarts', str(max_restarts),
-               '--grace_secs', str(grace_secs), '--log_dir', self.log_dir,
-               '--'] + config_lib.to_flags(config)
+               '--grace_secs', str(grace_secs), '--log_dir', self.log_dir
+              ] + list(launcher_args) + ['--'] + config_lib.to_flags(config)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
     self._lines = []
     self._process = subprocess.Popen(

@@ -198,12 +198,34 @@ def test_kills_while_saving_never_leave_a_broken_checkpoint(tmp_path, digits):
   assert steps == sorted(steps) and len(set(steps)) == 3
 
 
+def test_slim_flags_cluster(tmp_path, digits):
+  """Trainers told --master/--task/..., servers in processes of their own."""
+  config = _config(tmp_path / 'train', digits, max_number_of_steps=20)
+  run = cluster_run.ClusterRun(config, tmp_path / 'logs',
+                               launcher_args=['--slim_flags'])
+  try:
+    assert run.wait(_TIMEOUT) == 0, run.output
+  finally:
+    run.close()
+  assert set(run.pids()) == {'ps 0', 'server 0', 'server 1', 'worker 0',
+                             'worker 1'}
+  for index in (0, 1):
+    log = run.task_log('worker %d' % index)
+    assert ('worker task %d of a cluster with 2 worker(s) and 1 ps task(s) '
+            '(from flags)' % index) in log
+    assert run.last_step('worker %d' % index) >= 15
+  assert 'serving at grpc://' in run.task_log('server 1')
+  assert _step_of(_all_checkpoints_whole(tmp_path / 'train')) == 20
+
+
 def test_launcher_refuses_bad_arguments():
   for args, message in (
       (['--workers', '2', '--ps', '0'], '--workers=2 needs --ps >= 1'),
       (['--workers', '0'], '--workers must be >= 1'),
       (['--', '--no_such_flag=1'], "Unknown command line flag 'no_such_flag'"),
       (['--', 'stray'], 'unexpected arguments stray'),
+      (['--', '--task=1', '--master=grpc://a:1'],
+       'the launcher describes the cluster itself; drop --master, --task'),
   ):
     result = subprocess.run(
         [sys.executable, '-m', 'distributed.local_cluster'] + args,
