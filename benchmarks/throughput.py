@@ -26,7 +26,6 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import json
-import platform
 import sys
 
 from absl import app
@@ -102,25 +101,6 @@ def parse_variant(text):
         raise ValueError('variants: %r names two precisions.' % text)
       settings['precision'] = part
   return settings
-
-
-def machine_info():
-  """What the figures were measured on."""
-  import keras
-  import tensorflow as tf2
-  cpu = platform.processor() or platform.machine()
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        if line.startswith('model name'):
-          cpu = line.split(':', 1)[1].strip()
-          break
-  except OSError:
-    pass
-  return {'cpu': cpu, 'cores': os.cpu_count(),
-          'python': platform.python_version(),
-          'tensorflow': tf2.__version__, 'keras': keras.__version__,
-          'onednn': os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default')}
 
 
 def _contenders(model, mode, batch_size, image_size, num_classes, settings):
@@ -404,6 +384,7 @@ def settings_from_flags():
 def run(settings, log=print):
   """Measures every (mode, batch size) of `settings`; returns the report."""
   import tensorflow as tf2
+  from benchmarks import timing
   # Keras runs eagerly: its thread pools are set once, before any op runs.
   if settings['intra_op_threads']:
     tf2.config.threading.set_intra_op_parallelism_threads(
@@ -411,7 +392,7 @@ def run(settings, log=print):
   if settings['inter_op_threads']:
     tf2.config.threading.set_inter_op_parallelism_threads(
         settings['inter_op_threads'])
-  report = {'machine': machine_info(), 'command': ' '.join(sys.argv),
+  report = {'machine': timing.machine_info(), 'command': ' '.join(sys.argv),
             'configs': []}
   for mode in settings['modes']:
     for batch_size in settings['batch_sizes']:

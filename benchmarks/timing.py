@@ -19,6 +19,8 @@ the two.
 """
 
 import collections
+import os
+import platform
 import resource
 import threading
 import time
@@ -155,3 +157,22 @@ def interleave(runners, rounds, calls):
       peaks[name] = max(peaks[name], sampler.peak)
   return {name: Measurement(name, stats(seconds[name]), peaks[name])
           for name, _ in runners}
+
+
+def machine_info():
+  """What the figures were measured on."""
+  import keras
+  import tensorflow as tf2
+  cpu = platform.processor() or platform.machine()
+  try:
+    with open('/proc/cpuinfo') as f:
+      for line in f:
+        if line.startswith('model name'):
+          cpu = line.split(':', 1)[1].strip()
+          break
+  except OSError:
+    pass
+  return {'cpu': cpu, 'cores': os.cpu_count(),
+          'python': platform.python_version(),
+          'tensorflow': tf2.__version__, 'keras': keras.__version__,
+          'onednn': os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default')}

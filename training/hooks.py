@@ -146,6 +146,7 @@ class SyncReplicasHook(tf.train.SessionRunHook):
     self._queue_runner = None
     self._init_tokens_op = None
     self._release_op = None
+    self._threads = []
 
   def begin(self):
     optimizer = self._optimizer
@@ -169,9 +170,18 @@ class SyncReplicasHook(tf.train.SessionRunHook):
     session.run(self._local_init_op)
     if self._is_chief:
       session.run(self._init_tokens_op)
-      self._queue_runner.create_threads(session, coord=coord, daemon=True,
-                                        start=True)
+      self._threads = self._queue_runner.create_threads(
+          session, coord=coord, daemon=True, start=True)
 
   def end(self, session):
     if self._release_op is not None:
       session.run(self._release_op)
+
+  def join(self, timeout=30.0):
+    """Waits for the update thread, which ends when the session closes.
+
+    Call it after closing the session: a daemon thread still inside
+    TensorFlow when the interpreter exits aborts the process.
+    """
+    for thread in self._threads:
+      thread.join(timeout)

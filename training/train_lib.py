@@ -319,9 +319,11 @@ def train(config, log_fn=None, session_config=None, environ=None):
     run_hooks = [progress, stopper, tf.train.NanTensorHook(ops['total_loss'])]
     if config.max_number_of_steps is not None:
       run_hooks.append(hooks_lib.StopAtStepHook(config.max_number_of_steps))
+    sync_hook = None
     if ops['sync_optimizer'] is not None:
-      run_hooks.append(hooks_lib.SyncReplicasHook(
-          ops['sync_optimizer'], is_chief, setup.num_workers))
+      sync_hook = hooks_lib.SyncReplicasHook(ops['sync_optimizer'], is_chief,
+                                             setup.num_workers)
+      run_hooks.append(sync_hook)
     if setup is not None:
       server, setup = cluster_lib.start_server(setup, session_config)
       log('%s: training, session target %s.'
@@ -353,6 +355,8 @@ def train(config, log_fn=None, session_config=None, environ=None):
                                     ops['global_step']])
     finally:
       stopper.restore_handlers()
+      if sync_hook is not None:
+        sync_hook.join()
     if is_chief:
       step = checkpoints.checkpoint_step(
           tf.train.latest_checkpoint(config.train_dir))
