@@ -56,6 +56,8 @@ SUITE = {
         '--model=resnet_v2_50', '--mode=train,infer', '--batch_size=16',
         '--variants=nchw,float16', '--peers=']),
     'tflite_digits': ('benchmarks.tflite', ['--rounds=30']),
+    # Local clusters of 1, 2 and 4 workers against one process.
+    'distributed_digits': ('benchmarks.distributed', []),
 }
 
 flags.DEFINE_string('output_dir', 'benchmarks/results',
@@ -206,6 +208,12 @@ def format_summary(reports):
                    % (row['label'], row['latency_us']['median'],
                       row['speedup_vs_tf_graph'], row['top1_percent'],
                       row['top1_change_points'], row['size_bytes'] / 1024.0))
+  distributed = reports.get('distributed_digits')
+  if distributed and 'runs' in distributed:
+    from benchmarks import distributed as distributed_lib  # pylint: disable=g-import-not-at-top
+    lines += ['', 'Training on local clusters (`python -m '
+              'benchmarks.distributed`): ' + distributed_lib.format_table(
+                  distributed).rstrip('\n')]
   return '\n'.join(lines) + '\n'
 
 

@@ -11,7 +11,9 @@ class ProgressLoggingHook(tf.train.SessionRunHook):
 
   Throughput is measured over the steps since the previous log line, from
   wall time around the training steps themselves, so input pipeline stalls
-  count against it, as they would in practice.
+  count against it, as they would in practice. It counts this process's
+  own steps, not the global step's progress: with asynchronous replicas
+  the global step also advances with every other worker's steps.
   """
 
   def __init__(self, tensors, batch_size, every_n, log_fn=None):
@@ -22,6 +24,7 @@ class ProgressLoggingHook(tf.train.SessionRunHook):
     self._log = log_fn or tf.logging.info
     self._last_time = None
     self._last_step = None
+    self._local_steps = 0
     self.history = []  # (step, loss, learning_rate, images_per_second)
 
   def begin(self):
@@ -35,12 +38,14 @@ class ProgressLoggingHook(tf.train.SessionRunHook):
     step = int(values['step'])
     now = time.time()
     if self._last_time is None:
-      self._last_time, self._last_step = now, step
+      self._last_time, self._last_step, self._local_steps = now, step, 0
       return
+    self._local_steps += 1
     if step - self._last_step < self._every_n:
       return
-    rate = (step - self._last_step) * self._batch_size / max(
+    rate = self._local_steps * self._batch_size / max(
         now - self._last_time, 1e-9)
+    self._local_steps = 0
     self.history.append((step, float(values['loss']),
                          float(values['learning_rate']), rate))
     self._log('step %d: loss = %.4f, learning rate = %.6g, %.1f images/sec'
