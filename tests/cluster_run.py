@@ -11,42 +11,27 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 
+import subprocesses
 from training import config as config_lib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = subprocesses.ROOT
 _STEP = re.compile(r'step (\d+): loss')
 _STARTED = re.compile(r'started (\w+ \d+) \(pid (\d+)\)')
 
 
-class ClusterRun:
+class ClusterRun(subprocesses.Watched):
   """One `distributed.local_cluster` run (see the module docstring)."""
 
   def __init__(self, config, log_dir, ps=1, workers=2, max_restarts=3,
                grace_secs=30, launcher_args=()):
     self.log_dir = str(log_dir)
-    command = [sys.executable, '-m', 'distributed.local_cluster',
-               '--ps', str(ps), '--workers', str(workers),
-               '--max_restarts', str(max_restarts),
-               '--grace_secs', str(grace_secs), '--log_dir', self.log_dir
-              ] + list(launcher_args) + ['--'] + config_lib.to_flags(config)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
-    self._lines = []
-    self._process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
-    self._reader = threading.Thread(target=self._read, daemon=True)
-    self._reader.start()
-
-  def _read(self):
-    for line in self._process.stdout:
-      self._lines.append(line)
-
-  @property
-  def output(self):
-    return ''.join(self._lines)
+    super().__init__(
+        [sys.executable, '-m', 'distributed.local_cluster', '--ps', str(ps),
+         '--workers', str(workers), '--max_restarts', str(max_restarts),
+         '--grace_secs', str(grace_secs), '--log_dir', self.log_dir] +
+        list(launcher_args) + ['--'] + config_lib.to_flags(config))
 
   def pids(self):
     """{task name: pid of its latest start}, e.g. {'worker 1': 1234}."""
@@ -71,7 +56,7 @@ class ClusterRun:
     while time.time() < deadline:
       if self.last_step(task) >= step:
         return
-      if self._process.poll() is not None:
+      if self.process.poll() is not None:
         raise AssertionError('cluster ended before %s reached step %d:\n%s'
                              % (task, step, self.output))
       time.sleep(0.2)
@@ -79,25 +64,21 @@ class ClusterRun:
                          % (task, step, timeout, self.output,
                             self.task_log(task)[-3000:]))
 
-  def kill(self, task, signum=signal.SIGKILL):
+  def kill_task(self, task, signum=signal.SIGKILL):
     os.kill(self.pids()[task], signum)
 
   def wait(self, timeout):
     """The launcher's exit status; raises if it runs past `timeout`."""
     try:
-      code = self._process.wait(timeout)
+      return super().wait(timeout)
     except subprocess.TimeoutExpired:
       self.close()
       raise AssertionError('cluster still running after %d s:\n%s'
-                           % (timeout, self.output))
-    self._reader.join(5)
-    return code
+                           % (timeout, self.output)) from None
 
   def close(self):
     """Kills the launcher and every task it started."""
-    if self._process.poll() is None:
-      self._process.kill()
-      self._process.wait()
+    self.kill()
     for pid in self.pids().values():
       try:
         os.kill(pid, signal.SIGKILL)

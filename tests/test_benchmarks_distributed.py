@@ -60,7 +60,7 @@ def test_table():
   assert '100 global steps of 32 examples per worker, ps tasks: 1.' in text
   assert '| single process | 900 | 900 | 1.00x | 28.12 | 36 | - | 12 |' in text
   assert ('| 2 workers + 1 ps, sync | 400, 300 | 700 | 0.78x | 9.38 | 93 | '
-          '+57 | 30 |') in text
+          '+58 | 30 |') in text
   summary = suite.format_summary({'distributed_digits': report})
   assert '| 2 workers + 1 ps, sync | 400, 300 | 700 |' in summary
 

@@ -126,7 +126,7 @@ def test_killed_worker_rejoins(tmp_path, digits):
   try:
     run.wait_for_step('worker 1', 10, _TIMEOUT)
     first_pid = run.pids()['worker 1']
-    run.kill('worker 1')
+    run.kill_task('worker 1')
     assert run.wait(_TIMEOUT) == 0, run.output
   finally:
     run.close()
@@ -147,7 +147,7 @@ def test_killed_chief_resumes_from_its_last_checkpoint(tmp_path, digits):
   run = cluster_run.ClusterRun(config, tmp_path / 'logs')
   try:
     run.wait_for_step('worker 0', 17, _TIMEOUT)
-    run.kill('worker 0')
+    run.kill_task('worker 0')
     killed_at = run.last_step('worker 0')
     assert run.wait(_TIMEOUT) == 0, run.output
   finally:

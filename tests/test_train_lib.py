@@ -19,9 +19,7 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
@@ -29,6 +27,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import digits_run
+import subprocesses
 from datasets import errors
 from nets import nets_factory
 from training import checkpoints
@@ -184,25 +183,11 @@ def test_fresh_run_with_zero_steps_does_not_train(tmp_path, digits):
   assert result.global_step == 0
 
 
-class _ScriptRun:
-  """train_image_classifier.py in a subprocess; output collected as it comes."""
+class _ScriptRun(subprocesses.Watched):
+  """train_image_classifier.py running in the background."""
 
   def __init__(self, args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
-    self.process = subprocess.Popen(
-        [sys.executable, _SCRIPT] + args, cwd=_ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    self._lines = []
-    self._reader = threading.Thread(target=self._read, daemon=True)
-    self._reader.start()
-
-  def _read(self):
-    for line in self.process.stdout:
-      self._lines.append(line)
-
-  @property
-  def output(self):
-    return ''.join(self._lines)
+    super().__init__([sys.executable, _SCRIPT] + args)
 
   def logged_steps(self):
     return [int(m) for m in re.findall(r'step (\d+): loss', self.output)]
@@ -219,17 +204,6 @@ class _ScriptRun:
       time.sleep(0.1)
     raise AssertionError('no step %d logged in %d s:\n%s'
                          % (step, timeout, self.output))
-
-  def wait(self, timeout):
-    """Exit code; the output is complete afterwards."""
-    code = self.process.wait(timeout=timeout)
-    self._reader.join(timeout=10)
-    return code
-
-  def kill(self):
-    if self.process.poll() is None:
-      self.process.kill()
-      self.process.wait()
 
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
