@@ -8,6 +8,11 @@ Flags are slim's (see training/config.py for all of them). Fine-tune a
 published checkpoint with --checkpoint_path and
 --checkpoint_exclude_scopes=<scope>/logits; stop with Ctrl-C and start the
 same command again to resume from the last checkpoint.
+
+Several devices: --num_clones (--clone_on_cpu without GPUs). Several
+processes or machines: run it once per task with TF_CONFIG set (or slim's
+--master/--task/--worker_replicas/--num_ps_tasks), or on one machine
+through `python -m distributed.local_cluster --ps 1 --workers 2 -- <flags>`.
 """
 
 import os

@@ -27,6 +27,7 @@ import os
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
+import dataclasses
 import json
 import re
 import statistics
@@ -118,9 +119,9 @@ def format_table(report):
 
 def train_flags(train_dir, dataset_dir, steps, batch_size, log_every):
   """train_image_classifier.py flags of the quick-start recipe, timed."""
-  from training import config as config_lib  # pylint: disable=g-import-not-at-top
-  from training import recipes  # pylint: disable=g-import-not-at-top
-  import dataclasses  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from training import config as config_lib
+  from training import recipes
   config = recipes.digits_train_config(train_dir, dataset_dir,
                                        max_number_of_steps=steps,
                                        batch_size=batch_size)

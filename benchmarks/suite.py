@@ -210,7 +210,8 @@ def format_summary(reports):
                       row['top1_change_points'], row['size_bytes'] / 1024.0))
   distributed = reports.get('distributed_digits')
   if distributed and 'runs' in distributed:
-    from benchmarks import distributed as distributed_lib  # pylint: disable=g-import-not-at-top
+    # pylint: disable=g-import-not-at-top
+    from benchmarks import distributed as distributed_lib
     lines += ['', 'Training on local clusters (`python -m '
               'benchmarks.distributed`): ' + distributed_lib.format_table(
                   distributed).rstrip('\n')]

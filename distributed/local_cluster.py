@@ -333,8 +333,9 @@ def check_train_flags(train_args):
   Raises:
     ValueError: naming the flag that cannot be parsed.
   """
-  from absl import flags  # pylint: disable=g-import-not-at-top
-  from training import config as config_lib  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from absl import flags
+  from training import config as config_lib
   flag_values = flags.FlagValues()
   config_lib.define_flags(config_lib.TrainConfig, flags,
                           flag_values=flag_values)

@@ -197,3 +197,13 @@ def test_bad_cluster_creates_no_train_dir(tmp_path, digits):
   with pytest.raises(ValueError, match='needs --master'):
     train_lib.train(config, environ={})
   assert not (tmp_path / 'train').exists()
+
+
+def test_replicas_to_aggregate_needs_sync_replicas(tmp_path, digits):
+  config = digits_run.tiny_config(tmp_path / 'train', digits,
+                                  replicas_to_aggregate=1,
+                                  sync_replicas=False)
+  with pytest.raises(ValueError, match='replicas_to_aggregate applies to '
+                     'synchronous replicas only'):
+    train_lib.train(config, environ={})
+  assert not (tmp_path / 'train').exists()

@@ -70,10 +70,11 @@ class TrainConfig:
       0, 'Parameter server tasks holding the variables; 0 keeps them local.')
   sync_replicas: bool = _field(
       True, 'With several workers: aggregate their gradients into one '
-      'synchronous update per step (else each worker updates on its own).')
+      'synchronous update per step (else each worker updates on its own; '
+      'slim\'s default was off).')
   replicas_to_aggregate: typing.Optional[int] = _field(
       None, 'Gradients aggregated per synchronous step; all workers when '
-      'unset.')
+      'unset (slim\'s default was 1).')
   # Optimization.
   optimizer: str = _field(
       'rmsprop', 'One of adadelta, adagrad, adam, ftrl, momentum, rmsprop, '

@@ -75,6 +75,10 @@ def check_distribution(config, setup):
   """Checks clone and replica settings against this process's cluster."""
   clones.check_num_clones(config.num_clones, config.batch_size)
   if config.replicas_to_aggregate is not None:
+    if not config.sync_replicas:
+      raise ValueError('replicas_to_aggregate applies to synchronous '
+                       'replicas only; got replicas_to_aggregate=%r with '
+                       'sync_replicas off.' % (config.replicas_to_aggregate,))
     if (isinstance(config.replicas_to_aggregate, bool) or
         not isinstance(config.replicas_to_aggregate, int) or
         config.replicas_to_aggregate < 1):
