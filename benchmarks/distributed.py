@@ -213,7 +213,7 @@ def main(argv):
             'batch_size': options.batch_size, 'ps': options.ps,
             'machine': timing.machine_info(), 'runs': runs,
             'command': ' '.join(['python -m benchmarks.distributed'] +
-                                argv[1:])}
+                                sys.argv[1:])}
   print(format_table(report))
   if options.json_out:
     with open(options.json_out, 'w') as f:
