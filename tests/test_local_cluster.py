@@ -114,8 +114,8 @@ def test_two_workers_train_as_well_as_one_process(tmp_path, digits):
     assert run.last_step(task) >= _STEPS - 40, run.task_log(task)[-2000:]
   single_accuracy = _accuracy(tmp_path / 'single', digits, tmp_path / 'e1')
   cluster_accuracy = _accuracy(tmp_path / 'cluster', digits, tmp_path / 'e2')
-  assert single_accuracy > 0.85
-  assert cluster_accuracy > 0.85
+  assert single_accuracy > 0.8
+  assert cluster_accuracy > 0.8
   assert cluster_accuracy > single_accuracy - 0.07, (single_accuracy,
                                                      cluster_accuracy)
 
