@@ -106,13 +106,21 @@ class GracefulStopHook(tf.train.SessionRunHook):
 
 
 class StopAtStepHook(tf.train.StopAtStepHook):
-  """`tf.train.StopAtStepHook` that also stops a session created too late.
+  """Stops when the global step reaches `last_step`, read after each step.
 
-  TensorFlow's hook only looks at the global step after a step has run. A
-  worker that (re)joins a cluster whose chief has already reached
-  `last_step` would run one more step, and with synchronous replicas that
-  step waits forever for an update nobody will apply; this one stops before
-  the first step instead.
+  Two differences from `tf.train.StopAtStepHook`, both for clusters:
+
+  * It stops a session created too late. TensorFlow's hook only looks at
+    the global step after a step has run, so a worker that (re)joins a
+    cluster whose chief has already reached `last_step` would run one more
+    step, and with synchronous replicas that step waits forever for an
+    update nobody will apply; this one stops before the first step.
+  * It reads the global step after every step. TensorFlow's hook reads it
+    during the step and only looks again when that value is one short; with
+    asynchronous replicas the value read during the step can be several
+    short (other workers' updates land meanwhile), and the worker then
+    runs an extra step. Here the run ends at most one step (in flight) per
+    other worker past `last_step`.
   """
 
   def __init__(self, last_step):
@@ -123,6 +131,14 @@ class StopAtStepHook(tf.train.StopAtStepHook):
     super().after_create_session(session, coord)
     if session.run(self._global_step_tensor) >= self._last:
       coord.request_stop()
+
+  def before_run(self, run_context):
+    return None
+
+  def after_run(self, run_context, run_values):
+    del run_values
+    if run_context.session.run(self._global_step_tensor) >= self._last:
+      run_context.request_stop()
 
 
 class SyncReplicasHook(tf.train.SessionRunHook):
