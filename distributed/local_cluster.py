@@ -261,10 +261,18 @@ class LocalCluster:
     if code == 0 and task.job == 'worker':
       self._log('%s finished' % task.name)
       if task.is_chief:
-        others = [t for t in self.workers if not t.is_chief]
-        if not self._wait(others, self.grace_secs):
-          self._log('workers still running %.0f s after the chief finished; '
-                    'stopping them' % self.grace_secs)
+        others = [t for t in self.workers
+                  if not t.is_chief and t.returncode is None]
+        self._wait(others, self.grace_secs)
+        for other in others:
+          code = other.process.poll()
+          if code is None:
+            self._log('%s still running %.0f s after the chief finished; '
+                      'stopping it' % (other.name, self.grace_secs))
+          else:
+            other.returncode = code
+            self._log('%s finished' % other.name if code == 0 else
+                      '%s exited with status %d' % (other.name, code))
         self.stop(others)
         self.stop(self.servers)
         self._log('done')
