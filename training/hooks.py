@@ -105,7 +105,7 @@ class GracefulStopHook(tf.train.SessionRunHook):
     self.restore_handlers()
 
 
-class StopAtStepHook(tf.train.StopAtStepHook):
+class StopAtStepHook(tf.train.SessionRunHook):
   """Stops when the global step reaches `last_step`, read after each step.
 
   Two differences from `tf.train.StopAtStepHook`, both for clusters:
@@ -124,20 +124,24 @@ class StopAtStepHook(tf.train.StopAtStepHook):
   """
 
   def __init__(self, last_step):
-    super().__init__(last_step=last_step)
-    self._last = last_step
+    self._last_step = last_step
+    self._global_step = None
+
+  def begin(self):
+    self._global_step = tf.train.get_global_step()
+    if self._global_step is None:
+      raise RuntimeError('StopAtStepHook needs a global step in the graph.')
+
+  def _reached(self, session):
+    return session.run(self._global_step) >= self._last_step
 
   def after_create_session(self, session, coord):
-    super().after_create_session(session, coord)
-    if session.run(self._global_step_tensor) >= self._last:
+    if self._reached(session):
       coord.request_stop()
-
-  def before_run(self, run_context):
-    return None
 
   def after_run(self, run_context, run_values):
     del run_values
-    if run_context.session.run(self._global_step_tensor) >= self._last:
+    if self._reached(run_context.session):
       run_context.request_stop()
 
 
