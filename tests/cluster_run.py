@@ -25,7 +25,12 @@ class ClusterRun(subprocesses.Watched):
   """One `distributed.local_cluster` run (see the module docstring)."""
 
   def __init__(self, config, log_dir, ps=1, workers=2, max_restarts=3,
-               grace_secs=30, launcher_args=()):
+               grace_secs=180, launcher_args=()):
+    """`grace_secs`: how long the launcher lets the other workers finish
+    after the chief has. Its wait ends as soon as they exit, so a generous
+    bound costs nothing; it lets a worker that a busy machine started late
+    (still importing TensorFlow when the chief is done) end on its own.
+    """
     self.log_dir = str(log_dir)
     super().__init__(
         [sys.executable, '-m', 'distributed.local_cluster', '--ps', str(ps),

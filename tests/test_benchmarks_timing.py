@@ -32,11 +32,18 @@ def test_interleave_rotates_order_and_respects_calls():
 
 
 def test_interleave_measures_per_call_time():
-  """A runner that sleeps 20 ms per call is measured at about 20 ms."""
+  """Per-call times are the calls' own: each at least the 20 ms slept, and
+  all together no more than the wall time around the whole measurement
+  (bounds that hold however busy the machine is)."""
   import time
+  start = time.perf_counter()
   result = timing.interleave([('sleep', lambda: time.sleep(0.02))],
                              rounds=2, calls=3)
-  assert 0.019 < result['sleep'].seconds_per_call.median < 0.2
+  elapsed = time.perf_counter() - start
+  samples = result['sleep'].seconds_per_call.samples
+  assert len(samples) == 2
+  assert all(s >= 0.02 for s in samples)
+  assert sum(samples) * 3 <= elapsed
 
 
 def test_interleave_rejects_zero_rounds_or_calls():

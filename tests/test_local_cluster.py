@@ -203,7 +203,13 @@ def test_slim_flags_asynchronous_cluster(tmp_path, digits):
   """Trainers told --master/--task/..., servers in processes of their own.
 
   The workers are asynchronous here (each applies its own gradients), the
-  one cluster run of the suite that is.
+  one cluster run of the suite that is. Asynchronous training promises
+  nothing about how the steps are shared: a worker that starts late can
+  find the last step already taken (or the chief's first step still being
+  compiled) and train none. So this checks what it does promise: every
+  worker joins the cluster through its own server and ends cleanly, the
+  chief checkpoints the end, and the steps in flight at the end overshoot
+  it by at most one per other worker.
   """
   config = _config(tmp_path / 'train', digits, max_number_of_steps=20,
                    sync_replicas=False)
@@ -218,13 +224,17 @@ def test_slim_flags_asynchronous_cluster(tmp_path, digits):
   for index in (0, 1):
     log = run.task_log('worker %d' % index)
     assert ('worker task %d of a cluster with 2 worker(s) and 1 ps task(s) '
-            '(from flags)' % index) in log
-    assert run.last_step('worker %d' % index) >= 10
+            '(from flags)' % index) in log, log
+    assert 'session target grpc://' in log, log
     assert 'SyncReplicas' not in log
+    assert 'Traceback' not in log, log
+    assert 'worker %d finished' % index in run.output, run.output
   assert 'serving at grpc://' in run.task_log('server 1')
-  # Asynchronous steps in flight when the global step reaches 20 still
-  # count: at most one per other worker.
-  assert 20 <= _step_of(_all_checkpoints_whole(tmp_path / 'train')) <= 21
+  # Only the chief saves; its last checkpoint is the run's end.
+  final = _step_of(_all_checkpoints_whole(tmp_path / 'train'))
+  assert 20 <= final <= 21
+  assert ('Finished at global step %d ' % final
+          in run.task_log('worker 0')), run.task_log('worker 0')
 
 
 def test_launcher_refuses_bad_arguments():

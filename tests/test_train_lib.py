@@ -192,18 +192,14 @@ class _ScriptRun(subprocesses.Watched):
   def logged_steps(self):
     return [int(m) for m in re.findall(r'step (\d+): loss', self.output)]
 
-  def wait_for_step(self, step, timeout):
-    """Waits until a log line reports a step >= `step`."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-      if any(s >= step for s in self.logged_steps()):
-        return
-      if self.process.poll() is not None:
-        raise AssertionError('training exited early (%s):\n%s'
-                             % (self.process.returncode, self.output))
-      time.sleep(0.1)
-    raise AssertionError('no step %d logged in %d s:\n%s'
-                         % (step, timeout, self.output))
+  def reached_step(self, step):
+    """Whether a log line reports a step >= `step`; raises if it exited."""
+    if any(s >= step for s in self.logged_steps()):
+      return True
+    if self.process.poll() is not None:
+      raise AssertionError('training exited early (%s):\n%s'
+                           % (self.process.returncode, self.output))
+    return False
 
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -223,10 +219,20 @@ def interrupted(tmp_path_factory, digits):
           tmp_path_factory.mktemp('stopped') / 'train', digits,
           max_number_of_steps=100000)
       runs[signum] = (config, _ScriptRun(config_lib.to_flags(config)))
+    # Watched together: each is signalled as soon as it has logged step 3,
+    # however far apart the two start (a run waiting its turn would train
+    # on meanwhile).
+    waiting = dict(runs)
+    deadline = time.time() + 240
+    while waiting:
+      for signum, (_, run) in list(waiting.items()):
+        if run.reached_step(3):
+          run.process.send_signal(signum)
+          del waiting[signum]
+      assert time.time() < deadline, 'no step 3 logged in 240 s: %s' % {
+          s: r.output for s, (_, r) in waiting.items()}
+      time.sleep(0.05)
     results = {}
-    for signum, (_, run) in runs.items():
-      run.wait_for_step(3, timeout=240)
-      run.process.send_signal(signum)
     for signum, (config, run) in runs.items():
       code = run.wait(timeout=120)
       results[signum] = (config, code, run.output, run.logged_steps())

@@ -16,12 +16,18 @@ class ProgressLoggingHook(tf.train.SessionRunHook):
   the global step also advances with every other worker's steps.
   """
 
-  def __init__(self, tensors, batch_size, every_n, log_fn=None):
-    """tensors: dict with 'step', 'loss' and 'learning_rate' tensors."""
+  def __init__(self, tensors, batch_size, every_n, log_fn=None,
+               clock=time.time):
+    """tensors: dict with 'step', 'loss' and 'learning_rate' tensors.
+
+    `clock` returns the current time in seconds; tests pass their own to
+    pin the arithmetic without depending on how fast the machine is.
+    """
     self._tensors = tensors
     self._batch_size = batch_size
     self._every_n = max(1, every_n)
     self._log = log_fn or tf.logging.info
+    self._clock = clock
     self._last_time = None
     self._last_step = None
     self._local_steps = 0
@@ -36,7 +42,7 @@ class ProgressLoggingHook(tf.train.SessionRunHook):
   def after_run(self, run_context, run_values):
     values = run_values.results
     step = int(values['step'])
-    now = time.time()
+    now = self._clock()
     if self._last_time is None:
       self._last_time, self._last_step, self._local_steps = now, step, 0
       return
