@@ -18,18 +18,21 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from training import classify
+from slim_resnets.serving import classify
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum('model_name', 'resnet_v2_50', sorted(classify.BUILDERS),
-                  'Which network to build.')
+flags.DEFINE_string('model_name', 'resnet_v2_50',
+                    'Which network to build (any of nets_factory).')
 flags.DEFINE_string('checkpoint_path', None,
                     'Slim checkpoint to restore (file prefix); fresh weights '
                     'when omitted.')
 flags.DEFINE_list('images', [], 'JPEG/PNG files to classify; a built-in demo '
                   'batch when empty.')
-flags.DEFINE_integer('num_classes', 1001, 'Classes of the checkpoint.')
-flags.DEFINE_integer('image_size', 299, 'Network input size.')
+flags.DEFINE_integer('num_classes', None, 'Classes of the checkpoint; the '
+                     'published checkpoint\'s when unset.')
+flags.DEFINE_integer('image_size', None, 'Network input size; the published '
+                     'checkpoint\'s evaluation size (else the network\'s '
+                     'default) when unset.')
 flags.DEFINE_integer('top_k', 5, 'Classes to print per image.')
 
 

@@ -26,8 +26,8 @@ import sys
 from absl import app
 from absl import flags
 
-from datasets import dataset_factory
-from datasets import errors
+from slim_resnets.datasets import dataset_factory
+from slim_resnets.datasets import errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum('dataset_name', None, list(dataset_factory.DATASETS),
@@ -71,8 +71,8 @@ def main(argv):
     raise app.UsageError('--check_images only works with --verify_only.')
   # Imported once the flags are known to be good: these load TensorFlow,
   # which takes seconds, and --help or a mistyped flag should not wait.
-  from datasets import convert  # pylint: disable=g-import-not-at-top
-  from datasets import verify  # pylint: disable=g-import-not-at-top
+  from slim_resnets.datasets import convert  # pylint: disable=g-import-not-at-top
+  from slim_resnets.datasets import verify  # pylint: disable=g-import-not-at-top
   try:
     if FLAGS.verify_only:
       counts = verify.verify_dataset(FLAGS.dataset_name, FLAGS.dataset_dir,

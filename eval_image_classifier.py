@@ -12,7 +12,6 @@ written to <eval_dir>/eval_results.json.
 """
 
 import json
-
 import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -21,8 +20,8 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import app
 from absl import flags
 
-from training import cli
-from training import config as config_lib
+from slim_resnets.training import cli
+from slim_resnets.training import config as config_lib
 
 config_lib.define_flags(config_lib.EvalConfig, flags)
 FLAGS = flags.FLAGS
@@ -31,9 +30,13 @@ FLAGS = flags.FLAGS
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-  from training import eval_lib  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
   config = config_lib.from_flags(config_lib.EvalConfig, FLAGS)
-  results = cli.run_main(lambda: eval_lib.evaluate(config))
+  if config.tflite_model:
+    from slim_resnets.serving import tflite_lib as evaluator
+  else:
+    from slim_resnets.training import eval_lib as evaluator
+  results = cli.run_main(lambda: evaluator.evaluate(config))
   if results is None:
     print('No checkpoint appeared in %s within --eval_timeout_secs=%s.'
           % (config.checkpoint_path, config.eval_timeout_secs))

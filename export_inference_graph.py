@@ -2,7 +2,8 @@
 
     python export_inference_graph.py --model_name=resnet_v1_cifar_20 \
         --checkpoint_path=/tmp/train --num_classes=10 \
-        --output_dir=/tmp/export/saved_model --frozen_graph=/tmp/export/frozen.pb
+        --output_dir=/tmp/export/saved_model \
+        --frozen_graph=/tmp/export/frozen.pb
 
 The serving signature 'serving_default' takes `images` (uint8 0-255 or, with
 --input_type=float32, floats in 0-1; any size) and returns `probabilities`,
@@ -17,7 +18,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import app
 from absl import flags
 
-from training import cli
+from slim_resnets.training import cli
 
 flags.DEFINE_string('model_name', 'resnet_v2_50', 'Network from nets_factory.')
 flags.DEFINE_string('checkpoint_path', None,
@@ -43,7 +44,7 @@ FLAGS = flags.FLAGS
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-  from training import export_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnets.serving import export_lib  # pylint: disable=g-import-not-at-top
   result = cli.run_main(lambda: export_lib.export(
       FLAGS.checkpoint_path, FLAGS.model_name, FLAGS.num_classes,
       FLAGS.output_dir, FLAGS.frozen_graph, FLAGS.image_size,

@@ -22,7 +22,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import app
 from absl import flags
 
-from training import cli
+from slim_resnets.training import cli
 
 _QUANTIZATIONS = ('float32', 'dynamic_range', 'full_integer')
 
@@ -54,9 +54,11 @@ FLAGS = flags.FLAGS
 def export():
   """Checks the calibration flags, then exports; returns the TFLiteExport."""
   from absl import logging  # pylint: disable=g-import-not-at-top
-  from training import tflite_lib  # pylint: disable=g-import-not-at-top
+
+  from nets import nets_factory  # pylint: disable=g-import-not-at-top
+  from slim_resnets.serving import tflite_lib  # pylint: disable=g-import-not-at-top
   logging.set_verbosity(logging.WARNING)  # The converter's INFO lines.
-  num_classes, image_size = tflite_lib.resolve_model_settings(
+  num_classes, image_size = nets_factory.resolve_model_settings(
       FLAGS.model_name, FLAGS.num_classes, FLAGS.image_size)
   calibration = None
   if FLAGS.quantization == 'full_integer':

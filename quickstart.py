@@ -3,8 +3,8 @@
     python quickstart.py
 
 Converts scikit-learn's handwritten digits to slim TFRecords under
-./data/digits (first run only), trains resnet_v1_cifar_20 into
-./runs/digits_resnet_v1_cifar_20 (resuming if that run was interrupted) and
+./data/digits (first run only), trains resnet_v2_cifar_20 into
+./runs/digits_resnet_v2_cifar_20 (resuming if that run was interrupted) and
 prints the top-1 accuracy on the 300 held-out validation images. Needs the
 `digits` extra: pip install '.[digits]'.
 """
@@ -19,10 +19,10 @@ import time
 from absl import app
 from absl import flags
 
-from training import cli
+from slim_resnets.training import cli
 
 flags.DEFINE_string('dataset_dir', 'data/digits', 'Converted digits.')
-flags.DEFINE_string('train_dir', 'runs/digits_resnet_v1_cifar_20',
+flags.DEFINE_string('train_dir', 'runs/digits_resnet_v2_cifar_20',
                     'Checkpoints and summaries of the run.')
 flags.DEFINE_integer('max_number_of_steps', 600, 'Training steps.')
 FLAGS = flags.FLAGS
@@ -30,11 +30,11 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  from datasets import convert_digits  # pylint: disable=g-import-not-at-top
-  from datasets import dataset_factory  # pylint: disable=g-import-not-at-top
-  from training import eval_lib  # pylint: disable=g-import-not-at-top
-  from training import recipes  # pylint: disable=g-import-not-at-top
-  from training import train_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnets.datasets import convert_digits  # pylint: disable=g-import-not-at-top
+  from slim_resnets.datasets import dataset_factory  # pylint: disable=g-import-not-at-top
+  from slim_resnets.training import eval_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnets.training import recipes  # pylint: disable=g-import-not-at-top
+  from slim_resnets.training import train_lib  # pylint: disable=g-import-not-at-top
 
   def run():
     start = time.time()

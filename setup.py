@@ -1,4 +1,4 @@
-"""Installs nets, resnet_utils, datasets, preprocessing, training, distributed.
+"""Installs nets, resnet_utils and slim_resnets (everything else).
 
 TensorFlow and tf-keras must come from the same minor release: tf-slim's
 batch norm runs on tf-keras's legacy layers, which track TensorFlow's
@@ -15,26 +15,30 @@ setuptools.setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     python_requires='>=3.10,<3.14',
+    # Exactly three top-level names: the slim import paths `nets` and
+    # `resnet_utils`, and the project package for everything else.
     packages=setuptools.find_packages(include=['nets', 'nets.*',
                                                'resnet_utils',
                                                'resnet_utils.*',
-                                               'datasets',
-                                               'preprocessing',
-                                               'training',
-                                               'distributed']),
+                                               'slim_resnets',
+                                               'slim_resnets.*']),
     install_requires=[
         'tensorflow>=2.16,<2.22',
         'tf-keras>=2.16,<2.22',
-        # Keras 3 (TensorFlow's own Keras): the peer in benchmarks/.
-        'keras>=3.6,<4',
         'tf-slim==1.1.0',
         'absl-py>=2.1,<3',
         'numpy>=1.26,<3',
     ],
     extras_require={
         'digits': ['scikit-learn>=1.3,<2'],
-        'test': ['pytest>=8,<10', 'pytest-xdist>=3.5,<4',
-                 'scikit-learn>=1.3,<2'],
+        # Keras 3 (TensorFlow's own Keras): the peer measured in benchmarks/.
+        'bench': ['keras>=3.6,<4'],
+        # pytest 9.2 moved node ids where pytest-xdist 3.8's loadgroup cannot
+        # tag them: groups would silently spread over the workers
+        # (tests/conftest.py refuses to run that way).
+        'test': ['pytest>=8,<9.2', 'pytest-xdist>=3.5,<4',
+                 'scikit-learn>=1.3,<2', 'keras>=3.6,<4'],
+        'lint': ['ruff==0.17.5'],
     },
     license='Apache-2.0',
     classifiers=[

@@ -4,7 +4,8 @@
         --dataset_name=digits --dataset_dir=/tmp/digits \
         --model_name=resnet_v1_cifar_20 --max_number_of_steps=1000
 
-Flags are slim's (see training/config.py for all of them). Fine-tune a
+Flags are slim's (see slim_resnets/training/config.py for all of them).
+Fine-tune a
 published checkpoint with --checkpoint_path and
 --checkpoint_exclude_scopes=<scope>/logits; stop with Ctrl-C and start the
 same command again to resume from the last checkpoint.
@@ -12,7 +13,8 @@ same command again to resume from the last checkpoint.
 Several devices: --num_clones (--clone_on_cpu without GPUs). Several
 processes or machines: run it once per task with TF_CONFIG set (or slim's
 --master/--task/--worker_replicas/--num_ps_tasks), or on one machine
-through `python -m distributed.local_cluster --ps 1 --workers 2 -- <flags>`.
+through
+`python -m slim_resnets.distributed.local_cluster --ps 1 --workers 2 -- ...`.
 """
 
 import os
@@ -23,8 +25,8 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import app
 from absl import flags
 
-from training import cli
-from training import config as config_lib
+from slim_resnets.training import cli
+from slim_resnets.training import config as config_lib
 
 config_lib.define_flags(config_lib.TrainConfig, flags)
 FLAGS = flags.FLAGS
@@ -33,7 +35,7 @@ FLAGS = flags.FLAGS
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-  from training import train_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnets.training import train_lib  # pylint: disable=g-import-not-at-top
   config = config_lib.from_flags(config_lib.TrainConfig, FLAGS)
   result = cli.run_main(lambda: train_lib.train(config))
   print('Finished at global step %d (loss %.4f) in %.1f s; checkpoints in %s'

@@ -34,7 +34,7 @@ from benchmarks import timing
 from nets import nets_factory
 from nets import summary
 from resnet_utils import precision as precision_lib
-from training import performance
+from slim_resnets.training import performance
 
 MODES = ('train', 'infer')
 
@@ -335,7 +335,7 @@ class TFLiteContender(Contender):
   """Our network served by TensorFlow Lite (XNNPACK kernels on CPUs).
 
   The inference graph of `model_name` with freshly initialized weights is
-  frozen and converted by `training.tflite_lib` in `quantization`
+  frozen and converted by `slim_resnets.serving.tflite_lib` in `quantization`
   ('full_integer' calibrates on a few random images: the ranges are wrong
   for real data, the speed is not); inference only.
   """
@@ -354,7 +354,8 @@ class TFLiteContender(Contender):
 
   def _build(self):
     import tempfile  # pylint: disable=g-import-not-at-top
-    from training import tflite_lib  # pylint: disable=g-import-not-at-top
+
+    from slim_resnets.serving import tflite_lib  # pylint: disable=g-import-not-at-top
     tflite_lib.check_quantization(self._quantization)
     batch_size, image_size, num_classes = self._shape
     images_np, _ = _random_inputs(batch_size, image_size, num_classes)

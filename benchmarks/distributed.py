@@ -5,7 +5,8 @@
 
 Trains the digits model (the quick-start recipe: resnet_v1_cifar_20 at
 16x16, batch --batch_size per worker) as one plain process, then as local
-clusters (`distributed.local_cluster`) of --ps parameter servers and 1, 2,
+clusters (`slim_resnets.distributed.local_cluster`) of --ps parameter
+servers and 1, 2,
 4... workers, synchronous and asynchronous, and reads the images/second
 every worker logs (the first --skip_logs log lines of each are warm-up and
 dropped; the median of the rest is the worker's rate).
@@ -120,8 +121,8 @@ def format_table(report):
 def train_flags(train_dir, dataset_dir, steps, batch_size, log_every):
   """train_image_classifier.py flags of the quick-start recipe, timed."""
   # pylint: disable=g-import-not-at-top
-  from training import config as config_lib
-  from training import recipes
+  from slim_resnets.training import config as config_lib
+  from slim_resnets.training import recipes
   config = recipes.digits_train_config(train_dir, dataset_dir,
                                        max_number_of_steps=steps,
                                        batch_size=batch_size)
@@ -152,7 +153,7 @@ def run_single(work_dir, args, skip):
 
 def run_cluster(work_dir, name, workers, ps, mode, args, skip):
   log_dir = os.path.join(work_dir, name + '_logs')
-  command = [sys.executable, '-m', 'distributed.local_cluster',
+  command = [sys.executable, '-m', 'slim_resnets.distributed.local_cluster',
              '--workers=%d' % workers, '--ps=%d' % ps, '--log_dir', log_dir,
              '--max_restarts=0', '--'] + args + [
                  '--%ssync_replicas' % ('' if mode == 'sync' else 'no')]
@@ -172,9 +173,9 @@ def main(argv):
   for mode in options.modes:
     if mode not in ('sync', 'async'):
       raise app.UsageError('--modes: sync and/or async; got %r' % mode)
-  from datasets import convert_digits  # pylint: disable=g-import-not-at-top
-  from datasets import dataset_factory  # pylint: disable=g-import-not-at-top
-  from datasets import errors  # pylint: disable=g-import-not-at-top
+  from slim_resnets.datasets import convert_digits  # pylint: disable=g-import-not-at-top
+  from slim_resnets.datasets import dataset_factory  # pylint: disable=g-import-not-at-top
+  from slim_resnets.datasets import errors  # pylint: disable=g-import-not-at-top
   try:
     dataset_factory.get_split('digits', 'train', options.dataset_dir)
   except errors.DatasetNotFoundError:

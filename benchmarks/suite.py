@@ -172,7 +172,7 @@ def format_summary(reports):
             'Keras (best) | ours/Keras | ours/tf_slim | ours % of matmul | '
             'fastest variant (img/s, x ours) |',
             '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|']
-  for name, report in reports.items():
+  for report in reports.values():
     if 'configs' not in report:
       continue
     for row in throughput_rows(report):
@@ -231,7 +231,7 @@ def load_reports(output_dir, names):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-  from training import cli  # pylint: disable=g-import-not-at-top
+  from slim_resnets.training import cli  # pylint: disable=g-import-not-at-top
 
   def go():
     names = check_entries(FLAGS.only)

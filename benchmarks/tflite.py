@@ -186,12 +186,13 @@ def ensure_digits_run(dataset_dir, train_dir, log=print):
   complete (the usual case after `python quickstart.py`).
   """
   import tensorflow.compat.v1 as tf
-  from datasets import convert_digits
-  from datasets import dataset_factory
-  from datasets import errors
-  from training import checkpoints
-  from training import recipes
-  from training import train_lib
+
+  from slim_resnets.datasets import convert_digits
+  from slim_resnets.datasets import dataset_factory
+  from slim_resnets.datasets import errors
+  from slim_resnets.training import checkpoints
+  from slim_resnets.training import recipes
+  from slim_resnets.training import train_lib
   try:
     dataset_factory.get_split('digits', 'validation', dataset_dir)
   except errors.DatasetNotFoundError:
@@ -220,7 +221,7 @@ def new_output_dir(path):
 
 def export_models(checkpoint, config, output_dir, num_calibration_examples):
   """{quantization: TFLiteExport} of the three models in output_dir."""
-  from training import tflite_lib
+  from slim_resnets.serving import tflite_lib
   exports = {}
   for quantization in tflite_lib.QUANTIZATIONS:
     calibration = None
@@ -241,7 +242,8 @@ def export_models(checkpoint, config, output_dir, num_calibration_examples):
 def tf_graph_call(graph_def, image, num_threads):
   """(fn running the frozen graph on `image`, its session to close)."""
   import tensorflow.compat.v1 as tf
-  from training import tflite_lib
+
+  from slim_resnets.serving import tflite_lib
   graph = tf.Graph()
   with graph.as_default():
     tf.import_graph_def(graph_def, name='')
@@ -259,7 +261,7 @@ def tflite_call(path, image, num_threads):
   Calls the interpreter directly, as the TF graph is called through
   make_callable: both contenders pay only their runtime's own overhead.
   """
-  from training import tflite_lib
+  from slim_resnets.serving import tflite_lib
   classifier = tflite_lib.TFLiteClassifier(path, num_threads=num_threads)
   classifier.predict(image)  # Sizes the interpreter to batch 1.
   interpreter = classifier.interpreter
@@ -305,7 +307,7 @@ def measure_latency(calls_by_key, rounds, round_seconds, warmup=50):
 
 def one_image(config):
   """The first validation digit, preprocessed, as float32 [1, H, W, 3]."""
-  from training import tflite_lib
+  from slim_resnets.serving import tflite_lib
   images = tflite_lib.calibration_images(
       config.dataset_name, config.dataset_dir, config.model_name,
       config.train_image_size, split_name='validation', num_examples=1,
@@ -319,10 +321,11 @@ def run_benchmark(dataset_dir, train_dir, output_dir=None, num_threads=2,
   """Everything: the run, the exports, the figures; returns the report."""
   import numpy as np
   import tensorflow.compat.v1 as tf
-  from training import checkpoints
-  from training import eval_lib
-  from training import recipes
-  from training import tflite_lib
+
+  from slim_resnets.serving import tflite_lib
+  from slim_resnets.training import checkpoints
+  from slim_resnets.training import eval_lib
+  from slim_resnets.training import recipes
   config, checkpoint = ensure_digits_run(dataset_dir, train_dir, log)
   output_dir = new_output_dir(output_dir)
   log('Exporting %s to %s ...' % (checkpoint, output_dir))
@@ -380,7 +383,8 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
   from absl import logging
-  from training import cli
+
+  from slim_resnets.training import cli
 
   def run():
     logging.set_verbosity(logging.WARNING)  # The converter's INFO lines.

@@ -106,7 +106,7 @@ def parse_variant(text):
 def _contenders(model, mode, batch_size, image_size, num_classes, settings):
   """The contenders of one configuration, ours first."""
   from benchmarks import contenders as lib
-  from training import performance
+  from slim_resnets.training import performance
   session_config = performance.session_config(settings['intra_op_threads'],
                                               settings['inter_op_threads'])
   base = {'precision': settings['precision'],
@@ -328,11 +328,11 @@ def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
   """
   from benchmarks import contenders as lib
   from nets import nets_factory
+  from resnet_utils import checks
   from resnet_utils import layout
   from resnet_utils import precision as precision_lib
-  from training import performance
-  from training import train_lib
-  train_lib.check_model_name(model)
+  from slim_resnets.training import performance
+  nets_factory.check_name(model, 'model_name')
   for mode in modes:
     lib.check_mode(mode)
   batch_sizes = _positive_ints(batch_sizes, 'batch_size')
@@ -347,19 +347,15 @@ def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
   layout.check_data_format(data_format)
   for variant in variants:
     parse_variant(variant)
-  if rounds < 1:
-    raise ValueError('rounds must be >= 1; got %r.' % rounds)
-  if not round_seconds > 0:
-    raise ValueError('round_seconds must be > 0; got %r.' % round_seconds)
-  if warmup < 1:
-    raise ValueError('warmup must be >= 1; got %r.' % warmup)
+  checks.check_int(rounds, 'rounds')
+  checks.check_positive_number(round_seconds, 'round_seconds')
+  checks.check_int(warmup, 'warmup')
   performance.check_threads(intra_op_threads, 'intra_op_threads')
   performance.check_threads(inter_op_threads, 'inter_op_threads')
-  if matmul_size < 0:
-    raise ValueError('matmul_size must be >= 0 (0 skips the matmul); got %r.'
-                     % matmul_size)
+  checks.check_int(matmul_size, 'matmul_size', minimum=0,
+                   note='(0 skips the matmul)')
   image_size = image_size or nets_factory.networks_map[model].default_image_size
-  train_lib.check_image_size(image_size, 'image_size')
+  checks.check_int(image_size, 'image_size', allow_none=True, note='(pixels)')
   return {'model': model, 'modes': list(modes), 'batch_sizes': batch_sizes,
           'image_size': image_size, 'num_classes': num_classes,
           'peers': list(peers), 'keras_jit': keras_jit,
@@ -384,6 +380,7 @@ def settings_from_flags():
 def run(settings, log=print):
   """Measures every (mode, batch size) of `settings`; returns the report."""
   import tensorflow as tf2
+
   from benchmarks import timing
   # Keras runs eagerly: its thread pools are set once, before any op runs.
   if settings['intra_op_threads']:
@@ -409,7 +406,7 @@ def run(settings, log=print):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-  from training import cli
+  from slim_resnets.training import cli
 
   def go():
     settings = settings_from_flags()

@@ -22,6 +22,7 @@ import tf_slim as slim
 
 from nets import resnet_v1
 from nets import resnet_v2
+from resnet_utils import checks
 from resnet_utils import features
 from resnet_utils import layout
 from resnet_utils import network
@@ -67,6 +68,10 @@ _MEASURED = {
     'resnet_v2_50': (25568360, 3482255360),
     'resnet_v2_50_beta': (25692200, 4837408768),
     'resnet_v2_cifar_110': (1732650, 249610880),
+    'resnet_v2_cifar_20': (272730, 37274240),
+    'resnet_v2_cifar_32': (467386, 65585792),
+    'resnet_v2_cifar_44': (662042, 93897344),
+    'resnet_v2_cifar_56': (856698, 122208896),
     'resnet_v2_cifar_164': (1711786, 239389184),
 }
 
@@ -101,9 +106,36 @@ PUBLISHED_CHECKPOINTS = {
 }
 
 
+def resolve_model_settings(name, num_classes=None, image_size=None):
+  """(num_classes, image_size) to serve or export network `name` with.
+
+  The one place where the published checkpoints' defaults are applied
+  outside evaluation (which also depends on the dataset's labels; see
+  `slim_resnets.training.eval_lib.resolve_settings`): without
+  `num_classes` the net's published checkpoint supplies it and its
+  evaluation size (resnet_v2_50: 1001 classes at 299); with it, the size
+  defaults to the net's own. Export, TFLite export and classification all
+  resolve through here, so the three can never disagree.
+
+  Raises:
+    ValueError: for an unknown name, a bad size or class count, or no
+      `num_classes` for a net without a published checkpoint.
+  """
+  check_name(name)
+  checks.check_int(image_size, 'image_size', allow_none=True, note='(pixels)')
+  if num_classes is None:
+    published = PUBLISHED_CHECKPOINTS.get(name)
+    if published is None:
+      raise ValueError('num_classes is required: %s has no published '
+                       'checkpoint to take it from.' % name)
+    return published.num_classes, image_size or published.eval_image_size
+  checks.check_int(num_classes, 'num_classes')
+  return num_classes, image_size or networks_map[name].default_image_size
+
+
 def get_published_checkpoint(name):
   """The `PublishedCheckpoint` of network `name`, or None if there is none."""
-  _check_name(name)
+  check_name(name, 'name')
   return PUBLISHED_CHECKPOINTS.get(name)
 
 
@@ -111,15 +143,20 @@ def _reference_classes(spec):
   return 10 if spec.root == 'cifar' else 1000
 
 
-def _check_name(name):
+def check_name(name, argument='model_name'):
+  """Raises a ValueError naming `argument` and listing every known network.
+
+  The one check (and message) for a network name, wherever one comes in:
+  the registry's functions, the scripts' --model_name, the benchmarks.
+  """
   if name not in networks_map:
-    raise ValueError('Name of network unknown: %r; known networks are: %s.'
-                     % (name, ', '.join(sorted(networks_map))))
+    raise ValueError('%s=%r is unknown; known networks: %s.'
+                     % (argument, name, ', '.join(sorted(networks_map))))
 
 
 def get_model_info(name):
   """The `ModelInfo` of network `name`; ValueError listing names if unknown."""
-  _check_name(name)
+  check_name(name, 'name')
   spec = networks_map[name].spec
   params, mult_adds = _MEASURED.get(name, (None, None))
   return ModelInfo(name=name, family=spec.family, unit=spec.unit,
@@ -157,7 +194,7 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False,
       `precision` is not one of `resnet_utils.precision.PRECISIONS` or
       `data_format` not one of 'NHWC', 'NCHW'.
   """
-  _check_name(name)
+  check_name(name, 'name')
   precision_lib.check_precision(precision)
   layout.check_data_format(data_format)
   builder = networks_map[name]
@@ -203,7 +240,7 @@ def get_feature_info(name, output_stride=None,
   arguments as to the builder. For example, for 'resnet_v1_50' the stride-4
   features are 'resnet_v1_50/block1/unit_2/bottleneck_v1' with 256 channels.
   """
-  _check_name(name)
+  check_name(name, 'name')
   builder = networks_map[name]
   spec = builder.spec
   module = resnet_v1 if spec.family == 'resnet_v1' else resnet_v2

@@ -57,7 +57,7 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
   """One post-activation bottleneck unit: 1x1, 3x3, 1x1 (each + BN), add, ReLU.
 
   Args:
-    inputs: 4-D NHWC tensor.
+    inputs: rank-4 tensor in the arg scope's data_format (NHWC or NCHW).
     depth: output channels of the unit.
     depth_bottleneck: channels of the 1x1 and 3x3 inner convolutions.
     stride: downsampling of this unit, applied by the 3x3 convolution (and the
@@ -97,7 +97,7 @@ def basic_block(inputs, depth, stride, rate=1, outputs_collections=None,
   usual layout with the stride on the first.
 
   Args:
-    inputs: 4-D NHWC tensor.
+    inputs: rank-4 tensor in the arg scope's data_format (NHWC or NCHW).
     depth: output channels (also of the inner convolution).
     stride: downsampling of this unit.
     rate: atrous rate of both 3x3 convolutions.
@@ -180,46 +180,215 @@ def resnet_v1_basic_block(scope, base_depth, num_units, stride):
 
 BLOCK_FNS = {'bottleneck': resnet_v1_block, 'basic': resnet_v1_basic_block}
 
-_IMAGENET = dict(base_depths=(64, 128, 256, 512), block_strides=(2, 2, 2, 1))
-_CIFAR = dict(base_depths=(16, 32, 64), block_strides=(2, 2, 1), root='cifar',
-              default_image_size=32)
-
-
-def _spec(name, unit, units, **kwargs):
-  return network.ModelSpec(name, 'resnet_v1', unit, units, **kwargs)
+def _spec(name, unit, units_per_block, layout=network.IMAGENET_LAYOUT,
+          **options):
+  return network.ModelSpec(name, 'resnet_v1', unit, units_per_block, **layout,
+                           **options)
 
 
 # Every named v1 network, as data. CIFAR depths are 6n + 2 with n units per
 # block (He et al. 2015, section 4.2).
-SPECS = [
-    _spec('resnet_v1_18', 'basic', (2, 2, 2, 2), **_IMAGENET),
-    _spec('resnet_v1_34', 'basic', (3, 4, 6, 3), **_IMAGENET),
-    _spec('resnet_v1_50', 'bottleneck', (3, 4, 6, 3), **_IMAGENET),
-    _spec('resnet_v1_101', 'bottleneck', (3, 4, 23, 3), **_IMAGENET),
-    _spec('resnet_v1_152', 'bottleneck', (3, 8, 36, 3), **_IMAGENET),
-    _spec('resnet_v1_200', 'bottleneck', (3, 24, 36, 3), **_IMAGENET),
+SPECS = {spec.name: spec for spec in [
+    _spec('resnet_v1_18', 'basic', (2, 2, 2, 2)),
+    _spec('resnet_v1_34', 'basic', (3, 4, 6, 3)),
+    _spec('resnet_v1_50', 'bottleneck', (3, 4, 6, 3)),
+    _spec('resnet_v1_101', 'bottleneck', (3, 4, 23, 3)),
+    _spec('resnet_v1_152', 'bottleneck', (3, 8, 36, 3)),
+    _spec('resnet_v1_200', 'bottleneck', (3, 24, 36, 3)),
     _spec('resnet_v1_50_beta', 'bottleneck', (3, 4, 6, 3), root='beta',
-          default_scope='resnet_v1_50', **_IMAGENET),
+          default_scope='resnet_v1_50'),
     _spec('resnet_v1_101_beta', 'bottleneck', (3, 4, 23, 3), root='beta',
-          default_scope='resnet_v1_101', **_IMAGENET),
+          default_scope='resnet_v1_101'),
 ] + [
-    _spec('resnet_v1_cifar_%d' % (6 * n + 2), 'basic', (n, n, n), **_CIFAR)
+    _spec('resnet_v1_cifar_%d' % (6 * n + 2), 'basic', (n, n, n),
+          layout=network.CIFAR_LAYOUT)
     for n in (3, 5, 7, 9, 18)
-]
+]}
 
-BUILDERS = {spec.name: network.make_builder(spec, resnet_v1, BLOCK_FNS)
-            for spec in SPECS}
 
-resnet_v1_18 = BUILDERS['resnet_v1_18']
-resnet_v1_34 = BUILDERS['resnet_v1_34']
-resnet_v1_50 = BUILDERS['resnet_v1_50']
-resnet_v1_101 = BUILDERS['resnet_v1_101']
-resnet_v1_152 = BUILDERS['resnet_v1_152']
-resnet_v1_200 = BUILDERS['resnet_v1_200']
-resnet_v1_50_beta = BUILDERS['resnet_v1_50_beta']
-resnet_v1_101_beta = BUILDERS['resnet_v1_101_beta']
-resnet_v1_cifar_20 = BUILDERS['resnet_v1_cifar_20']
-resnet_v1_cifar_32 = BUILDERS['resnet_v1_cifar_32']
-resnet_v1_cifar_44 = BUILDERS['resnet_v1_cifar_44']
-resnet_v1_cifar_56 = BUILDERS['resnet_v1_cifar_56']
-resnet_v1_cifar_110 = BUILDERS['resnet_v1_cifar_110']
+def _build(name, *args):
+  return network.build_named(SPECS[name], resnet_v1, BLOCK_FNS, *args)
+
+
+def resnet_v1_18(inputs, num_classes=None, is_training=True, global_pool=True,
+                 output_stride=None, spatial_squeeze=True, *,
+                 store_non_strided_activations=False, min_base_depth=8,
+                 depth_multiplier=1, multi_grid=None, reuse=None,
+                 scope='resnet_v1_18'):
+  """ResNet-18 V1: basic units 2-2-2-2, standard root, 224x224."""
+  return _build('resnet_v1_18', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_34(inputs, num_classes=None, is_training=True, global_pool=True,
+                 output_stride=None, spatial_squeeze=True, *,
+                 store_non_strided_activations=False, min_base_depth=8,
+                 depth_multiplier=1, multi_grid=None, reuse=None,
+                 scope='resnet_v1_34'):
+  """ResNet-34 V1: basic units 3-4-6-3, standard root, 224x224."""
+  return _build('resnet_v1_34', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_50(inputs, num_classes=None, is_training=True, global_pool=True,
+                 output_stride=None, spatial_squeeze=True, *,
+                 store_non_strided_activations=False, min_base_depth=8,
+                 depth_multiplier=1, multi_grid=None, reuse=None,
+                 scope='resnet_v1_50'):
+  """ResNet-50 V1: bottleneck units 3-4-6-3, standard root, 224x224.
+
+  Its variables are those of the published slim `resnet_v1_50` checkpoint.
+  """
+  return _build('resnet_v1_50', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_101(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, *,
+                  store_non_strided_activations=False, min_base_depth=8,
+                  depth_multiplier=1, multi_grid=None, reuse=None,
+                  scope='resnet_v1_101'):
+  """ResNet-101 V1: bottleneck units 3-4-23-3, standard root, 224x224.
+
+  Its variables are those of the published slim `resnet_v1_101` checkpoint.
+  """
+  return _build('resnet_v1_101', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_152(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, *,
+                  store_non_strided_activations=False, min_base_depth=8,
+                  depth_multiplier=1, multi_grid=None, reuse=None,
+                  scope='resnet_v1_152'):
+  """ResNet-152 V1: bottleneck units 3-8-36-3, standard root, 224x224.
+
+  Its variables are those of the published slim `resnet_v1_152` checkpoint.
+  """
+  return _build('resnet_v1_152', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_200(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, *,
+                  store_non_strided_activations=False, min_base_depth=8,
+                  depth_multiplier=1, multi_grid=None, reuse=None,
+                  scope='resnet_v1_200'):
+  """ResNet-200 V1: bottleneck units 3-24-36-3, standard root, 224x224."""
+  return _build('resnet_v1_200', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_50_beta(inputs, num_classes=None, is_training=True,
+                      global_pool=True, output_stride=None,
+                      spatial_squeeze=True, *,
+                      store_non_strided_activations=False, min_base_depth=8,
+                      depth_multiplier=1, multi_grid=None, reuse=None,
+                      scope='resnet_v1_50'):
+  """ResNet-50 V1 with DeepLab's beta root (three 3x3 convolutions).
+
+  Its default scope is the plain net's, `resnet_v1_50`, as in DeepLab, so
+  DeepLab's checkpoints restore as they are.
+  """
+  return _build('resnet_v1_50_beta', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_101_beta(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v1_101'):
+  """ResNet-101 V1 with DeepLab's beta root (three 3x3 convolutions).
+
+  Its default scope is the plain net's, `resnet_v1_101`, as in DeepLab, so
+  DeepLab's checkpoints restore as they are.
+  """
+  return _build('resnet_v1_101_beta', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_cifar_20(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v1_cifar_20'):
+  """CIFAR ResNet-20 V1: 3 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v1_cifar_20', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_cifar_32(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v1_cifar_32'):
+  """CIFAR ResNet-32 V1: 5 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v1_cifar_32', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_cifar_44(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v1_cifar_44'):
+  """CIFAR ResNet-44 V1: 7 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v1_cifar_44', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_cifar_56(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v1_cifar_56'):
+  """CIFAR ResNet-56 V1: 9 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v1_cifar_56', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v1_cifar_110(inputs, num_classes=None, is_training=True,
+                        global_pool=True, output_stride=None,
+                        spatial_squeeze=True, *,
+                        store_non_strided_activations=False, min_base_depth=8,
+                        depth_multiplier=1, multi_grid=None, reuse=None,
+                        scope='resnet_v1_cifar_110'):
+  """CIFAR ResNet-110 V1: 18 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v1_cifar_110', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+BUILDERS = {builder.__name__: builder for builder in (
+    resnet_v1_18, resnet_v1_34, resnet_v1_50, resnet_v1_101, resnet_v1_152,
+    resnet_v1_200, resnet_v1_50_beta, resnet_v1_101_beta, resnet_v1_cifar_20,
+    resnet_v1_cifar_32, resnet_v1_cifar_44, resnet_v1_cifar_56,
+    resnet_v1_cifar_110,
+)}
+
+network.register(BUILDERS, SPECS)

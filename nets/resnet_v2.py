@@ -58,7 +58,7 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
   next unit's `preact` provides them.
 
   Args:
-    inputs: 4-D NHWC tensor.
+    inputs: rank-4 tensor in the arg scope's data_format (NHWC or NCHW).
     depth: output channels of the unit.
     depth_bottleneck: channels of the 1x1 and 3x3 inner convolutions.
     stride: downsampling of this unit.
@@ -98,7 +98,7 @@ def basic_block(inputs, depth, stride, rate=1, outputs_collections=None,
   parameter count is the same as with the stride on the first.
 
   Args:
-    inputs: 4-D NHWC tensor.
+    inputs: rank-4 tensor in the arg scope's data_format (NHWC or NCHW).
     depth: output channels (also of the inner convolution).
     stride: downsampling of this unit.
     rate: atrous rate of both 3x3 convolutions.
@@ -224,52 +224,237 @@ def resnet_v2_block(scope, base_depth, num_units, stride):
 
 def resnet_v2_basic_block(scope, base_depth, num_units, stride):
   """A block of `num_units` basic units of `base_depth` channels."""
-  return resnet_utils.uniform_block(scope, basic_block, {'depth': base_depth}, num_units,
+  return resnet_utils.uniform_block(scope, basic_block, {'depth': base_depth},
+                                    num_units,
                         stride)
 
 
 BLOCK_FNS = {'bottleneck': resnet_v2_block, 'basic': resnet_v2_basic_block}
 
-_IMAGENET = dict(base_depths=(64, 128, 256, 512), block_strides=(2, 2, 2, 1))
-_CIFAR = dict(base_depths=(16, 32, 64), block_strides=(2, 2, 1), root='cifar',
-              default_image_size=32)
+def _spec(name, unit, units_per_block, layout=network.IMAGENET_LAYOUT,
+          **options):
+  return network.ModelSpec(name, 'resnet_v2', unit, units_per_block, **layout,
+                           **options)
 
-# Every named v2 network, as data.
-SPECS = [
-    network.ModelSpec('resnet_v2_18', 'resnet_v2', 'basic', (2, 2, 2, 2),
-                      **_IMAGENET),
-    network.ModelSpec('resnet_v2_34', 'resnet_v2', 'basic', (3, 4, 6, 3),
-                      **_IMAGENET),
-    network.ModelSpec('resnet_v2_50', 'resnet_v2', 'bottleneck', (3, 4, 6, 3),
-                      **_IMAGENET),
-    network.ModelSpec('resnet_v2_101', 'resnet_v2', 'bottleneck',
-                      (3, 4, 23, 3), **_IMAGENET),
-    network.ModelSpec('resnet_v2_152', 'resnet_v2', 'bottleneck',
-                      (3, 8, 36, 3), **_IMAGENET),
-    network.ModelSpec('resnet_v2_200', 'resnet_v2', 'bottleneck',
-                      (3, 24, 36, 3), **_IMAGENET),
-    network.ModelSpec('resnet_v2_50_beta', 'resnet_v2', 'bottleneck',
-                      (3, 4, 6, 3), root='beta', default_scope='resnet_v2_50',
-                      **_IMAGENET),
-    network.ModelSpec('resnet_v2_101_beta', 'resnet_v2', 'bottleneck',
-                      (3, 4, 23, 3), root='beta',
-                      default_scope='resnet_v2_101', **_IMAGENET),
-    network.ModelSpec('resnet_v2_cifar_110', 'resnet_v2', 'basic',
-                      (18, 18, 18), **_CIFAR),
-    network.ModelSpec('resnet_v2_cifar_164', 'resnet_v2', 'bottleneck',
-                      (18, 18, 18), **_CIFAR),
-]
 
-BUILDERS = {spec.name: network.make_builder(spec, resnet_v2, BLOCK_FNS)
-            for spec in SPECS}
+# Every named v2 network, as data. CIFAR depths are 6n + 2 with n basic units
+# per stage, 9n + 2 with bottlenecks (He et al. 2016).
+SPECS = {spec.name: spec for spec in [
+    _spec('resnet_v2_18', 'basic', (2, 2, 2, 2)),
+    _spec('resnet_v2_34', 'basic', (3, 4, 6, 3)),
+    _spec('resnet_v2_50', 'bottleneck', (3, 4, 6, 3)),
+    _spec('resnet_v2_101', 'bottleneck', (3, 4, 23, 3)),
+    _spec('resnet_v2_152', 'bottleneck', (3, 8, 36, 3)),
+    _spec('resnet_v2_200', 'bottleneck', (3, 24, 36, 3)),
+    _spec('resnet_v2_50_beta', 'bottleneck', (3, 4, 6, 3), root='beta',
+          default_scope='resnet_v2_50'),
+    _spec('resnet_v2_101_beta', 'bottleneck', (3, 4, 23, 3), root='beta',
+          default_scope='resnet_v2_101'),
+    _spec('resnet_v2_cifar_164', 'bottleneck', (18, 18, 18),
+          layout=network.CIFAR_LAYOUT),
+] + [
+    _spec('resnet_v2_cifar_%d' % (6 * n + 2), 'basic', (n, n, n),
+          layout=network.CIFAR_LAYOUT)
+    for n in (3, 5, 7, 9, 18)
+]}
 
-resnet_v2_18 = BUILDERS['resnet_v2_18']
-resnet_v2_34 = BUILDERS['resnet_v2_34']
-resnet_v2_50 = BUILDERS['resnet_v2_50']
-resnet_v2_101 = BUILDERS['resnet_v2_101']
-resnet_v2_152 = BUILDERS['resnet_v2_152']
-resnet_v2_200 = BUILDERS['resnet_v2_200']
-resnet_v2_50_beta = BUILDERS['resnet_v2_50_beta']
-resnet_v2_101_beta = BUILDERS['resnet_v2_101_beta']
-resnet_v2_cifar_110 = BUILDERS['resnet_v2_cifar_110']
-resnet_v2_cifar_164 = BUILDERS['resnet_v2_cifar_164']
+
+def _build(name, *args):
+  return network.build_named(SPECS[name], resnet_v2, BLOCK_FNS, *args)
+
+
+def resnet_v2_18(inputs, num_classes=None, is_training=True, global_pool=True,
+                 output_stride=None, spatial_squeeze=True, *,
+                 store_non_strided_activations=False, min_base_depth=8,
+                 depth_multiplier=1, multi_grid=None, reuse=None,
+                 scope='resnet_v2_18'):
+  """ResNet-18 V2: basic units 2-2-2-2, standard root, 224x224."""
+  return _build('resnet_v2_18', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_34(inputs, num_classes=None, is_training=True, global_pool=True,
+                 output_stride=None, spatial_squeeze=True, *,
+                 store_non_strided_activations=False, min_base_depth=8,
+                 depth_multiplier=1, multi_grid=None, reuse=None,
+                 scope='resnet_v2_34'):
+  """ResNet-34 V2: basic units 3-4-6-3, standard root, 224x224."""
+  return _build('resnet_v2_34', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_50(inputs, num_classes=None, is_training=True, global_pool=True,
+                 output_stride=None, spatial_squeeze=True, *,
+                 store_non_strided_activations=False, min_base_depth=8,
+                 depth_multiplier=1, multi_grid=None, reuse=None,
+                 scope='resnet_v2_50'):
+  """ResNet-50 V2: bottleneck units 3-4-6-3, standard root, 224x224.
+
+  Its variables are those of the published slim `resnet_v2_50` checkpoint.
+  """
+  return _build('resnet_v2_50', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_101(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, *,
+                  store_non_strided_activations=False, min_base_depth=8,
+                  depth_multiplier=1, multi_grid=None, reuse=None,
+                  scope='resnet_v2_101'):
+  """ResNet-101 V2: bottleneck units 3-4-23-3, standard root, 224x224.
+
+  Its variables are those of the published slim `resnet_v2_101` checkpoint.
+  """
+  return _build('resnet_v2_101', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_152(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, *,
+                  store_non_strided_activations=False, min_base_depth=8,
+                  depth_multiplier=1, multi_grid=None, reuse=None,
+                  scope='resnet_v2_152'):
+  """ResNet-152 V2: bottleneck units 3-8-36-3, standard root, 224x224.
+
+  Its variables are those of the published slim `resnet_v2_152` checkpoint.
+  """
+  return _build('resnet_v2_152', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_200(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, *,
+                  store_non_strided_activations=False, min_base_depth=8,
+                  depth_multiplier=1, multi_grid=None, reuse=None,
+                  scope='resnet_v2_200'):
+  """ResNet-200 V2: bottleneck units 3-24-36-3, standard root, 224x224."""
+  return _build('resnet_v2_200', inputs, num_classes, is_training, global_pool,
+                output_stride, spatial_squeeze, store_non_strided_activations,
+                min_base_depth, depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_50_beta(inputs, num_classes=None, is_training=True,
+                      global_pool=True, output_stride=None,
+                      spatial_squeeze=True, *,
+                      store_non_strided_activations=False, min_base_depth=8,
+                      depth_multiplier=1, multi_grid=None, reuse=None,
+                      scope='resnet_v2_50'):
+  """ResNet-50 V2 with DeepLab's beta root (three 3x3 convolutions).
+
+  Its default scope is the plain net's, `resnet_v2_50`, as in DeepLab, so
+  DeepLab's checkpoints restore as they are.
+  """
+  return _build('resnet_v2_50_beta', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_101_beta(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v2_101'):
+  """ResNet-101 V2 with DeepLab's beta root (three 3x3 convolutions).
+
+  Its default scope is the plain net's, `resnet_v2_101`, as in DeepLab, so
+  DeepLab's checkpoints restore as they are.
+  """
+  return _build('resnet_v2_101_beta', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_cifar_20(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v2_cifar_20'):
+  """CIFAR ResNet-20 V2: 3 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v2_cifar_20', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_cifar_32(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v2_cifar_32'):
+  """CIFAR ResNet-32 V2: 5 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v2_cifar_32', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_cifar_44(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v2_cifar_44'):
+  """CIFAR ResNet-44 V2: 7 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v2_cifar_44', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_cifar_56(inputs, num_classes=None, is_training=True,
+                       global_pool=True, output_stride=None,
+                       spatial_squeeze=True, *,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, multi_grid=None, reuse=None,
+                       scope='resnet_v2_cifar_56'):
+  """CIFAR ResNet-56 V2: 9 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v2_cifar_56', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_cifar_110(inputs, num_classes=None, is_training=True,
+                        global_pool=True, output_stride=None,
+                        spatial_squeeze=True, *,
+                        store_non_strided_activations=False, min_base_depth=8,
+                        depth_multiplier=1, multi_grid=None, reuse=None,
+                        scope='resnet_v2_cifar_110'):
+  """CIFAR ResNet-110 V2: 18 basic units per stage (6n + 2 layers), 32x32."""
+  return _build('resnet_v2_cifar_110', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+def resnet_v2_cifar_164(inputs, num_classes=None, is_training=True,
+                        global_pool=True, output_stride=None,
+                        spatial_squeeze=True, *,
+                        store_non_strided_activations=False, min_base_depth=8,
+                        depth_multiplier=1, multi_grid=None, reuse=None,
+                        scope='resnet_v2_cifar_164'):
+  """CIFAR ResNet-164 V2: 18 bottleneck units per stage (9n + 2), 32x32."""
+  return _build('resnet_v2_cifar_164', inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope)
+
+
+BUILDERS = {builder.__name__: builder for builder in (
+    resnet_v2_18, resnet_v2_34, resnet_v2_50, resnet_v2_101, resnet_v2_152,
+    resnet_v2_200, resnet_v2_50_beta, resnet_v2_101_beta, resnet_v2_cifar_20,
+    resnet_v2_cifar_32, resnet_v2_cifar_44, resnet_v2_cifar_56,
+    resnet_v2_cifar_110, resnet_v2_cifar_164,
+)}
+
+network.register(BUILDERS, SPECS)

@@ -158,7 +158,8 @@ def main(argv=None):
   from absl import app  # pylint: disable=g-import-not-at-top
   from absl import flags  # pylint: disable=g-import-not-at-top
 
-  flags.DEFINE_integer('image_size', None, 'Input size; model default if unset.')
+  flags.DEFINE_integer('image_size', None,
+                       'Input size; model default if unset.')
   flags.DEFINE_integer('num_classes', None,
                        'Logits; the model\'s reference class count if unset.')
   flags.DEFINE_integer('output_stride', None, 'Output stride (dense nets).')

@@ -16,6 +16,8 @@ from resnet_utils import compat as _compat
 _compat.install()
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
+from resnet_utils import layout
+from resnet_utils import precision
 from resnet_utils.blocks import Block
 from resnet_utils.blocks import BlockPlan
 from resnet_utils.blocks import UnitPlan
@@ -26,8 +28,6 @@ from resnet_utils.blocks import stack_blocks_dense
 from resnet_utils.blocks import subsample
 from resnet_utils.blocks import uniform_block
 from resnet_utils.blocks import unit_strides
-from resnet_utils import layout
-from resnet_utils import precision
 from resnet_utils.heads import classification_head
 from resnet_utils.scopes import resnet_arg_scope
 

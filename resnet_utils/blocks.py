@@ -79,7 +79,7 @@ def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
   kernels do not support and which is computed exactly that literal way).
 
   Args:
-    inputs: 4-D NHWC tensor.
+    inputs: rank-4 tensor in the arg scope's data_format (NHWC or NCHW).
     num_outputs: number of output channels.
     kernel_size: int, side of the square kernel.
     stride: int, output stride of the convolution.
@@ -119,15 +119,15 @@ def unit_strides(blocks):
   return [[unit.get('stride', 1) for unit in block.args] for block in blocks]
 
 
-def reachable_output_strides(blocks, store_non_strided_activations=False):
+def reachable_output_strides(blocks):
   """Every output_stride that `stack_blocks_dense` can produce for `blocks`.
 
   The stack can stop downsampling after any prefix of its strides, so the
   reachable values are the running products of the unit strides (always
   including 1). Moving block strides out of the units does not change the
-  running products, only where they occur.
+  running products, only where they occur, so the set is the same with
+  or without `store_non_strided_activations`.
   """
-  del store_non_strided_activations  # Same set either way; kept for clarity.
   reachable = [1]
   for strides in unit_strides(blocks):
     for s in strides:

@@ -1,15 +1,50 @@
-"""Argument checks shared by the network builders.
+"""Argument checks: the project's one place for them, and their messages.
 
-Every check runs before the builder creates a single op or variable, so a bad
-call leaves the user's graph untouched, and every message names the argument
-and what it accepts.
+The builders run theirs before creating a single op or variable, so a bad
+call leaves the user's graph untouched. The generic checks at the top
+(integers, numbers, choices) serve every layer above too: the training
+config, the input pipeline, serving, the benchmarks; so the same mistake
+gets the same message wherever it is made. Every message names the
+argument and what it accepts.
 """
 
+import math
 import numbers
 
 import tensorflow.compat.v1 as tf
 
-from resnet_utils import layout
+
+def check_int(value, argument, minimum=1, allow_none=False, note=''):
+  """Raises a ValueError unless `value` is an integer >= `minimum`.
+
+  Booleans are not integers here (True would pass as 1). `note` says what
+  the number counts or what a special value means, e.g. '(pixels)' or
+  '(0 lets TensorFlow choose)'.
+  """
+  if value is None and allow_none:
+    return
+  if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or
+      value < minimum):
+    kind = {1: 'a positive integer', 0: 'a non-negative integer'}.get(
+        minimum, 'an integer >= %d' % minimum)
+    raise ValueError('%s must be %s%s%s; got %r.'
+                     % (argument, kind, ' or None' if allow_none else '',
+                        ' ' + note if note else '', value))
+
+
+def check_positive_number(value, argument, note=''):
+  """Raises a ValueError unless `value` is a finite number > 0."""
+  if (isinstance(value, bool) or not isinstance(value, numbers.Real) or
+      not math.isfinite(value) or value <= 0):
+    raise ValueError('%s must be a finite number > 0%s; got %r.'
+                     % (argument, ' ' + note if note else '', value))
+
+
+def check_choice(value, choices, argument):
+  """Raises a ValueError naming `argument` and `choices` if value is not one."""
+  if value not in choices:
+    raise ValueError('%s must be one of %s; got %r.'
+                     % (argument, ', '.join(str(c) for c in choices), value))
 
 
 def require_graph_mode(builder_name):
@@ -26,11 +61,11 @@ def require_graph_mode(builder_name):
         % (builder_name, builder_name))
 
 
-def check_image_batch(inputs, builder_name):
-  """Checks that `inputs` is a rank-4 batch of images in the scope's layout."""
+def check_image_batch(inputs, builder_name, data_format='NHWC'):
+  """Checks that `inputs` is a rank-4 batch of images in `data_format`."""
   rank = inputs.get_shape().ndims
   layout_name = ('[batch, height, width, channels]'
-                 if layout.current_data_format() == 'NHWC'
+                 if data_format == 'NHWC'
                  else '[batch, channels, height, width] (data_format NCHW)')
   if rank is not None and rank != 4:
     raise ValueError(
@@ -84,22 +119,19 @@ def root_relative_output_stride(output_stride, root_stride, reachable,
   return int(output_stride) // root_stride
 
 
-def check_spatial_squeeze(inputs, num_classes, global_pool, spatial_squeeze,
-                          total_stride, builder_name):
+def check_spatial_squeeze(spatial_sizes, num_classes, global_pool,
+                          spatial_squeeze, total_stride, builder_name):
   """Fails early when squeezed logits are asked for on a dense output.
 
   Every downsampling step in these nets (padded strided convolutions, 'SAME'
   pooling, subsampling) maps a size n to ceil(n / stride), so the final map
   has ceil(n / total_stride) pixels per side: with a static input size that
-  is known before anything is built.
+  is known before anything is built. `spatial_sizes` are the input's height
+  and width as far as they are known (None or [] when they are not).
   """
   if not (num_classes and spatial_squeeze) or global_pool:
     return
-  shape = inputs.get_shape()
-  if shape.ndims != 4:
-    return
-  sizes = [shape.as_list()[a] for a in layout.spatial_axes()]
-  sizes = [d for d in sizes if d is not None]
+  sizes = [d for d in spatial_sizes or [] if d is not None]
   out = [-(-d // total_stride) for d in sizes]
   if any(o != 1 for o in out):
     raise ValueError(

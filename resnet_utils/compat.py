@@ -69,7 +69,7 @@ def _real_name(alias):
 
 class LegacyLayersAliasFinder(importlib.abc.MetaPathFinder,
                               importlib.abc.Loader):
-  """Serves `tf_keras.legacy_tf_layers[.x]` from `tf_keras.src.legacy_tf_layers`.
+  """Serves `tf_keras.legacy_tf_layers[.x]` from its `tf_keras.src` home.
 
   The package itself is served as a small stand-in module that forwards
   attribute access to the real package and has an empty `__path__`: the
@@ -120,7 +120,7 @@ class _OpsWithTensor(types.ModuleType):
 
 
 def _restore_ops_tensor_in_tf_slim():
-  """Gives tf-slim's modules an `ops` view with `Tensor`, where it is missing."""
+  """Gives tf-slim's modules an `ops` view with `Tensor` where it is missing."""
   from tensorflow.python.framework import ops  # pylint: disable=g-import-not-at-top
   if hasattr(ops, 'Tensor'):
     return

@@ -15,14 +15,14 @@ so no builder needs a data_format argument of its own.
 import tf_slim as slim
 from tf_slim.ops import arg_scope as arg_scope_lib
 
+from resnet_utils import checks
+
 DATA_FORMATS = ('NHWC', 'NCHW')
 
 
 def check_data_format(data_format):
   """Raises a ValueError naming the accepted layouts for anything else."""
-  if data_format not in DATA_FORMATS:
-    raise ValueError('data_format must be one of %s; got %r.'
-                     % (', '.join(DATA_FORMATS), data_format))
+  checks.check_choice(data_format, DATA_FORMATS, 'data_format')
   return data_format
 
 

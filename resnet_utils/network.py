@@ -6,6 +6,9 @@ argument checks, scoping, end point collection, output_stride handling and
 the classification head, is the same and lives here once.
 """
 
+import dataclasses
+import inspect
+
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 from tf_slim.ops import arg_scope as arg_scope_lib
@@ -13,10 +16,11 @@ from tf_slim.ops import arg_scope as arg_scope_lib
 from resnet_utils import blocks as blocks_lib
 from resnet_utils import checks
 from resnet_utils import heads
+from resnet_utils import layout
 
 
 def scaled_depth(depth, depth_multiplier=1.0, min_base_depth=8):
-  """Channel count `depth` scaled by `depth_multiplier`, at least the minimum."""
+  """Channel count `depth` scaled by `depth_multiplier`, at least the floor."""
   if depth_multiplier <= 0:
     raise ValueError('depth_multiplier must be > 0; got %r.'
                      % (depth_multiplier,))
@@ -48,7 +52,7 @@ def build_resnet(inputs,
                  store_non_strided_activations=False,
                  reuse=None,
                  scope=None):
-  """Builds root, blocks, optional final layer and head; returns (net, end_points).
+  """Builds root, blocks, final layer and head; returns (net, end_points).
 
   Args:
     inputs: rank-4 image tensor.
@@ -65,14 +69,19 @@ def build_resnet(inputs,
     (net, end_points); see `nets.resnet_v2.resnet_v2`.
   """
   checks.require_graph_mode(family)
-  checks.check_image_batch(inputs, family)
+  data_format = layout.current_data_format()
+  checks.check_image_batch(inputs, family, data_format)
   checks.check_num_classes(num_classes, family)
   stack_output_stride = checks.root_relative_output_stride(
       output_stride, root_stride if include_root_block else 1,
       blocks_lib.reachable_output_strides(blocks), family)
   root_total = root_stride if include_root_block else 1
   nominal = root_total * max(blocks_lib.reachable_output_strides(blocks))
-  checks.check_spatial_squeeze(inputs, num_classes, global_pool,
+  shape = inputs.get_shape()
+  spatial_sizes = ([shape.as_list()[a]
+                    for a in layout.spatial_axes(data_format)]
+                   if shape.ndims == 4 else None)
+  checks.check_spatial_squeeze(spatial_sizes, num_classes, global_pool,
                                spatial_squeeze, output_stride or nominal,
                                family)
 
@@ -98,7 +107,7 @@ def build_resnet(inputs,
 
 
 def with_multi_grid(block, multi_grid):
-  """Returns `block` with per-unit atrous rate multipliers (DeepLab's multi-grid).
+  """`block` with per-unit atrous rate multipliers (DeepLab's multi-grid).
 
   Unit i of the block then runs its 3x3 convolution at `rate * multi_grid[i]`,
   where `rate` is what `output_stride` asks for. With output_stride 16 and
@@ -118,8 +127,12 @@ def with_multi_grid(block, multi_grid):
                               for args, m in zip(block.args, multi_grid)])
 
 
-class ModelSpec(object):
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
   """What defines one named network: units, depths, strides and root.
+
+  Frozen: a spec is a fact about a published architecture, shared by the
+  builder, the registry and the summary tool; nothing may edit it.
 
   Attributes:
     name: builder name, e.g. 'resnet_v2_50'.
@@ -135,21 +148,25 @@ class ModelSpec(object):
       published checkpoint uses another, as DeepLab's beta nets do).
   """
 
-  def __init__(self, name, family, unit, units_per_block, base_depths,
-               block_strides, root='standard', default_image_size=224,
-               default_scope=None):
-    if not (len(units_per_block) == len(base_depths) == len(block_strides)):
+  name: str
+  family: str
+  unit: str
+  units_per_block: tuple
+  base_depths: tuple
+  block_strides: tuple
+  root: str = 'standard'
+  default_image_size: int = 224
+  default_scope: str = None
+
+  def __post_init__(self):
+    for field in ('units_per_block', 'base_depths', 'block_strides'):
+      object.__setattr__(self, field, tuple(getattr(self, field)))
+    if not (len(self.units_per_block) == len(self.base_depths) ==
+            len(self.block_strides)):
       raise ValueError('%s: units_per_block, base_depths and block_strides '
-                       'must have the same length.' % name)
-    self.name = name
-    self.family = family
-    self.unit = unit
-    self.units_per_block = tuple(units_per_block)
-    self.base_depths = tuple(base_depths)
-    self.block_strides = tuple(block_strides)
-    self.root = root
-    self.default_image_size = default_image_size
-    self.default_scope = default_scope or name
+                       'must have the same length.' % self.name)
+    if self.default_scope is None:
+      object.__setattr__(self, 'default_scope', self.name)
 
   @property
   def depth(self):
@@ -158,8 +175,15 @@ class ModelSpec(object):
     convs_per_unit = 3 if self.unit == 'bottleneck' else 2
     return 1 + convs_per_unit * sum(self.units_per_block) + 1
 
-  def __repr__(self):
-    return 'ModelSpec(%r)' % self.name
+
+# The two stage layouts every family shares: four ImageNet stages behind the
+# 7x7 (or beta) root, with block 4 at stride 1 so that the nominal output
+# stride is 32; three CIFAR stages of 16, 32 and 64 base channels behind a
+# single 3x3 convolution, nominal output stride 4.
+IMAGENET_LAYOUT = dict(base_depths=(64, 128, 256, 512),
+                       block_strides=(2, 2, 2, 1))
+CIFAR_LAYOUT = dict(base_depths=(16, 32, 64), block_strides=(2, 2, 1),
+                    root='cifar', default_image_size=32)
 
 
 def make_blocks(spec, block_fns, depth_multiplier=1.0, min_base_depth=8,
@@ -179,46 +203,41 @@ def make_blocks(spec, block_fns, depth_multiplier=1.0, min_base_depth=8,
   return blocks
 
 
-def make_builder(spec, generator, block_fns):
-  """Creates the named builder function described by `spec`.
+def build_named(spec, generator, block_fns, inputs, num_classes, is_training,
+                global_pool, output_stride, spatial_squeeze,
+                store_non_strided_activations, min_base_depth,
+                depth_multiplier, multi_grid, reuse, scope):
+  """What every named builder (`nets.resnet_v2.resnet_v2_50`, ...) does.
 
-  The builder takes the slim arguments positionally up to `spatial_squeeze`
-  and everything else by keyword, so that calls written for either slim
-  family (whose later positional orders differ) bind correctly or fail
-  loudly.
+  The named builders only differ in their `spec`; each is a short `def`
+  with the full signature in its family's module, and hands over here: the
+  blocks come from the spec (scaled by `depth_multiplier` and
+  `min_base_depth`, with `multi_grid` on the last block) and go to the
+  family's generator with the root the spec names.
   """
+  blocks = make_blocks(spec, block_fns, depth_multiplier, min_base_depth,
+                       multi_grid)
+  return generator(inputs, blocks, num_classes, is_training=is_training,
+                   global_pool=global_pool, output_stride=output_stride,
+                   include_root_block=True, spatial_squeeze=spatial_squeeze,
+                   store_non_strided_activations=store_non_strided_activations,
+                   reuse=reuse, scope=scope, root=spec.root)
 
-  def builder(inputs,
-              num_classes=None,
-              is_training=True,
-              global_pool=True,
-              output_stride=None,
-              spatial_squeeze=True,
-              *,
-              store_non_strided_activations=False,
-              min_base_depth=8,
-              depth_multiplier=1,
-              multi_grid=None,
-              reuse=None,
-              scope=spec.default_scope):
-    blocks = make_blocks(spec, block_fns, depth_multiplier, min_base_depth,
-                         multi_grid)
-    return generator(inputs, blocks, num_classes, is_training=is_training,
-                     global_pool=global_pool, output_stride=output_stride,
-                     include_root_block=True, spatial_squeeze=spatial_squeeze,
-                     store_non_strided_activations=store_non_strided_activations,
-                     reuse=reuse, scope=scope, root=spec.root)
 
-  builder.__name__ = builder.__qualname__ = spec.name
-  builder.__doc__ = (
-      '%s: %d-layer %s with %s units (%s per block), %s root.\n\n'
-      'Default scope %r, default image size %d. Arguments and return values '
-      'are those of `%s`; `depth_multiplier` and `min_base_depth` scale the '
-      'block widths, `multi_grid` sets per-unit rate multipliers for the last '
-      'block.' % (spec.name, spec.depth, spec.family, spec.unit,
-                  '-'.join(str(u) for u in spec.units_per_block), spec.root,
-                  spec.default_scope, spec.default_image_size,
-                  generator.__name__))
-  builder.default_image_size = spec.default_image_size
-  builder.spec = spec
-  return builder
+def register(builders, specs):
+  """Attaches each spec (and its default image size) to its named builder.
+
+  Checks the pairing, so that a `def` cannot drift from its spec: the same
+  names on both sides, and each builder's default scope the spec's.
+  """
+  if set(builders) != set(specs):
+    raise ValueError('builders and specs differ: %s'
+                     % sorted(set(builders) ^ set(specs)))
+  for name, builder in builders.items():
+    spec = specs[name]
+    scope = inspect.signature(builder).parameters['scope'].default
+    if scope != spec.default_scope:
+      raise ValueError('%s: default scope %r, spec says %r.'
+                       % (name, scope, spec.default_scope))
+    builder.spec = spec
+    builder.default_image_size = spec.default_image_size

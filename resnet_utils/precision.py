@@ -57,7 +57,8 @@ float16 has a narrow exponent range: numbers below about 6e-8 flush to zero
 and above 65504 overflow. Small gradients of activations underflow on their
 way back through the net unless the loss is multiplied by a large factor
 first (and the gradients divided by it at the end), which is what
-`training.optimization.loss_scaled_optimizer` arranges. bfloat16 has
+`slim_resnets.training.optimization.loss_scaled_optimizer` arranges.
+bfloat16 has
 float32's exponent range, so it needs no loss scaling; it pays for that with
 fewer significant bits.
 
@@ -74,6 +75,8 @@ import functools
 
 import tensorflow.compat.v1 as tf
 
+from resnet_utils import checks
+
 PRECISIONS = ('float32', 'float16', 'bfloat16')
 
 _COMPUTE_DTYPES = {
@@ -88,9 +91,7 @@ BATCH_NORM_PARAMETERS = ('beta', 'gamma', 'moving_mean', 'moving_variance')
 
 def check_precision(precision):
   """Returns `precision`; a ValueError naming the accepted values otherwise."""
-  if not isinstance(precision, str) or precision not in PRECISIONS:
-    raise ValueError('precision must be one of %s; got %r.'
-                     % (', '.join(PRECISIONS), precision))
+  checks.check_choice(precision, PRECISIONS, 'precision')
   return precision
 
 

@@ -19,6 +19,7 @@ redundant. Post-activation (v1) nets normalize and rectify every root conv.
 
 import tf_slim as slim
 
+from resnet_utils import checks
 from resnet_utils.blocks import conv2d_same
 
 ROOT_STRIDES = {'standard': 4, 'beta': 4, 'cifar': 1}
@@ -34,9 +35,7 @@ def _last_conv(preactivation):
 
 def root_stride(kind):
   """Downsampling of root `kind`; a ValueError names the accepted kinds."""
-  if kind not in ROOT_STRIDES:
-    raise ValueError('root must be one of %s; got %r.'
-                     % (sorted(ROOT_STRIDES), kind))
+  checks.check_choice(kind, sorted(ROOT_STRIDES), 'root')
   return ROOT_STRIDES[kind]
 
 

@@ -1,6 +1,7 @@
 """A local cluster run from tests: the launcher in a subprocess, watched.
 
-`ClusterRun` starts `python -m distributed.local_cluster` with training
+`ClusterRun` starts `python -m slim_resnets.distributed.local_cluster` with
+training
 flags, follows the launcher's own output (which task has which pid, what
 it restarted) and the tasks' log files, and can kill a task to test what
 happens next. Everything it started is killed when it is closed.
@@ -13,8 +14,9 @@ import subprocess
 import sys
 import time
 
+from slim_resnets.training import config as config_lib
+
 import subprocesses
-from training import config as config_lib
 
 ROOT = subprocesses.ROOT
 _STEP = re.compile(r'step (\d+): loss')
@@ -22,7 +24,7 @@ _STARTED = re.compile(r'started (\w+ \d+) \(pid (\d+)\)')
 
 
 class ClusterRun(subprocesses.Watched):
-  """One `distributed.local_cluster` run (see the module docstring)."""
+  """One `slim_resnets.distributed.local_cluster` run (see the module doc)."""
 
   def __init__(self, config, log_dir, ps=1, workers=2, max_restarts=3,
                grace_secs=180, launcher_args=()):
@@ -33,7 +35,8 @@ class ClusterRun(subprocesses.Watched):
     """
     self.log_dir = str(log_dir)
     super().__init__(
-        [sys.executable, '-m', 'distributed.local_cluster', '--ps', str(ps),
+        [sys.executable, '-m', 'slim_resnets.distributed.local_cluster',
+         '--ps', str(ps),
          '--workers', str(workers), '--max_restarts', str(max_restarts),
          '--grace_secs', str(grace_secs), '--log_dir', self.log_dir] +
         list(launcher_args) + ['--'] + config_lib.to_flags(config))
@@ -56,18 +59,36 @@ class ClusterRun(subprocesses.Watched):
     steps = _STEP.findall(log[-1] if start is None else log[start])
     return int(steps[-1]) if steps else -1
 
-  def wait_for_step(self, task, step, timeout):
+  def cluster_step(self):
+    """The highest global step any worker has logged (-1: none yet).
+
+    With replicas, one worker may take every step while another waits for
+    its turn, so the cluster's progress is the most advanced log, not any
+    particular worker's.
+    """
+    return max((self.last_step(task) for task in self.pids()
+                if task.startswith('worker')), default=-1)
+
+  def joined(self, task):
+    """Whether `task` has started its server and is creating its session."""
+    log = self.task_log(task).split('==== local_cluster: starting')[-1]
+    return 'session target grpc://' in log
+
+  def wait_for(self, condition, timeout, what):
+    """Polls `condition()` until true; raises naming `what` otherwise."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-      if self.last_step(task) >= step:
+      if condition():
         return
       if self.process.poll() is not None:
-        raise AssertionError('cluster ended before %s reached step %d:\n%s'
-                             % (task, step, self.output))
+        raise AssertionError('cluster ended before %s:\n%s'
+                             % (what, self.output))
       time.sleep(0.2)
-    raise AssertionError('%s did not reach step %d in %d s:\n%s\n%s'
-                         % (task, step, timeout, self.output,
-                            self.task_log(task)[-3000:]))
+    raise AssertionError('no %s in %d s:\n%s' % (what, timeout, self.output))
+
+  def wait_for_cluster_step(self, step, timeout):
+    self.wait_for(lambda: self.cluster_step() >= step, timeout,
+                  'step %d' % step)
 
   def kill_task(self, task, signum=signal.SIGKILL):
     os.kill(self.pids()[task], signum)

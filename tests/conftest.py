@@ -3,6 +3,13 @@
 import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# TensorFlow switches its oneDNN CPU kernels on by itself only on processors
+# with AVX512-VNNI, AVX512-BF16 or AMX; elsewhere its own kernels run, and
+# they refuse NCHW pooling and convolution on the CPU. Asked for explicitly,
+# the same kernels run on every x86-64 machine, so the suite (and the
+# scripts it starts, which inherit this) tests one configuration whatever
+# the CI machine's processor generation.
+os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import numpy as np
@@ -56,7 +63,7 @@ def full_depth():
 @pytest.fixture(scope='session')
 def digits(tmp_path_factory):
   """The digits dataset, converted once per session."""
-  from datasets import convert_digits  # pylint: disable=g-import-not-at-top
+  from slim_resnets.datasets import convert_digits  # pylint: disable=g-import-not-at-top
   path = tmp_path_factory.mktemp('digits')
   convert_digits.convert(str(path))
   return str(path)
@@ -65,7 +72,7 @@ def digits(tmp_path_factory):
 @pytest.fixture(scope='session')
 def shared_run(tmp_path_factory, digits):
   """(config, result dict) of `digits_run.shared_config`, trained once."""
-  from training import train_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnets.training import train_lib  # pylint: disable=g-import-not-at-top
   config = digits_run.shared_config(
       str(tmp_path_factory.mktemp('shared_run') / 'train'), digits)
   return config, train_lib.train(config)._asdict()
@@ -76,3 +83,40 @@ def trained(shared_run):
   """(train_dir, latest checkpoint) of the shared run."""
   config, _ = shared_run
   return config.train_dir, tf.train.latest_checkpoint(config.train_dir)
+
+
+# The two costly groups are also the `slow` tier: `pytest -m "not slow"` is
+# the contributors' quick run, the README's command runs everything.
+SLOW_GROUPS = ('full_depth', 'local_cluster')
+
+
+def _groups(item):
+  return {mark.args[0] if mark.args else mark.kwargs.get('name', 'default')
+          for mark in item.iter_markers('xdist_group')}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+  # First, so that `-m "not slow"` (applied by pytest's own hook) sees it.
+  for item in items:
+    if _groups(item) & set(SLOW_GROUPS):
+      item.add_marker(pytest.mark.slow)
+
+
+def pytest_collection_finish(session):
+  """Refuses to run when pytest-xdist cannot keep a group on one worker.
+
+  `--dist loadgroup` keeps a group together by tagging its node ids
+  ('...::test@group') during collection; where it cannot (pytest 9.2 with
+  pytest-xdist 3.8), the groups would spread over the workers without a
+  word: two clusters of processes at once, or every deep net built twice.
+  """
+  if not getattr(session.config.option, 'loadgroup', False):
+    return
+  for item in session.items:
+    groups = _groups(item)
+    if groups and not item.nodeid.endswith('@' + '_'.join(sorted(groups))):
+      raise pytest.UsageError(
+          'pytest-xdist cannot keep %s in its group with pytest %s; install '
+          'the test extra\'s pins: pip install \'.[test]\'.'
+          % (item.nodeid, pytest.__version__))

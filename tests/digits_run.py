@@ -7,7 +7,7 @@ shared checkpoint once per session and cannot drift apart.
 
 import dataclasses
 
-from training import config as config_lib
+from slim_resnets.training import config as config_lib
 
 MODEL = 'resnet_v1_cifar_20'
 SHARED_STEPS = 60

@@ -17,7 +17,7 @@ import tensorflow.compat.v1 as tf
 from benchmarks import contenders as lib
 from benchmarks import profile
 from nets import nets_factory
-from training import performance
+from slim_resnets.training import performance
 
 _CIFAR = 'resnet_v1_cifar_20'
 

@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks import distributed
 from benchmarks import suite
-from training import config as config_lib
+from slim_resnets.training import config as config_lib
 
 
 def _log(rates):
@@ -73,7 +73,7 @@ def test_train_flags_give_the_recipe_back(tmp_path):
                           flag_values=flag_values)
   flag_values(['train'] + args)
   config = config_lib.from_flags(config_lib.TrainConfig, flag_values)
-  assert config.model_name == 'resnet_v1_cifar_20'
+  assert config.model_name == 'resnet_v2_cifar_20'  # The quick start's.
   assert config.train_image_size == 16
   assert (config.max_number_of_steps, config.batch_size) == (100, 16)
   assert config.log_every_n_steps == 5

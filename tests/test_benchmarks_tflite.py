@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from benchmarks import timing
 from benchmarks import tflite as bench
+from benchmarks import timing
 
 
 def _latencies(tf_graph=1e-3, full_integer=2.5e-4):

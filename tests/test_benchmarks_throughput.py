@@ -126,9 +126,10 @@ def test_parse_variant():
     (dict(precision='int8'), 'precision must be one of float32'),
     (dict(data_format='CHWN'), 'data_format must be one of NHWC, NCHW'),
     (dict(variants=['fast']), "'fast' is not one of"),
-    (dict(rounds=0), 'rounds must be >= 1'),
-    (dict(round_seconds=0), 'round_seconds must be > 0'),
-    (dict(intra_op_threads=-1), 'intra_op_threads must be an integer'),
+    (dict(rounds=0), 'rounds must be a positive integer; got 0'),
+    (dict(round_seconds=0), 'round_seconds must be a finite number > 0; got 0'),
+    (dict(intra_op_threads=-1),
+     'intra_op_threads must be a non-negative integer'),
     (dict(image_size=-2), 'image_size must be a positive integer'),
 ])
 def test_bad_settings_name_the_argument(overrides, message):

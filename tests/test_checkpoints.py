@@ -1,4 +1,4 @@
-"""Tests of `training.checkpoints`: partial restores and mismatch reports.
+"""Tests of `slim_resnets.training.checkpoints`: partial restores, mismatches.
 
 A small checkpoint is written with distinctive values; models that differ
 from it in known ways (a replaced head, a missing variable, a changed shape,
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from training import checkpoints
+from slim_resnets.training import checkpoints
 
 # The checkpoint: name -> value.
 _SAVED = {

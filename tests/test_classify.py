@@ -1,4 +1,4 @@
-"""training/classify.py: the library behind classify_image.py.
+"""slim_resnets/serving/classify.py: the library behind classify_image.py.
 
 The example restores a slim checkpoint (or initializes fresh weights) and
 returns top-k classes; here a checkpoint written from a separately built
@@ -11,8 +11,8 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import resnet_v2
-from preprocessing import inception_preprocessing
-from training import classify
+from slim_resnets.preprocessing import inception_preprocessing
+from slim_resnets.serving import classify
 
 _SIZE = 64  # Small input keeps the full-depth ResNet-50 cheap to run.
 
@@ -61,7 +61,8 @@ def test_demo_images_are_deterministic_and_varied():
 
 
 @pytest.mark.parametrize('kwargs,pattern', [
-    (dict(model_name='resnet_v1_50'), "model_name='resnet_v1_50' is unknown"),
+    (dict(model_name='resnet_v9'), "model_name='resnet_v9' is unknown"),
+    (dict(model_name='resnet_v1_cifar_20'), 'num_classes is required'),
     (dict(images=np.zeros([8, 8, 3], np.uint8)), r'images must be an array'),
 ])
 def test_bad_arguments_are_named(kwargs, pattern):
@@ -69,3 +70,14 @@ def test_bad_arguments_are_named(kwargs, pattern):
   args.update(kwargs)
   with pytest.raises(ValueError, match=pattern):
     classify.classify(**args)
+
+
+def test_any_registered_net_with_its_own_preprocessing_and_size():
+  """A CIFAR net: its default 32x32 input and the cifarnet recipe."""
+  images = classify.demo_images(batch_size=2, size=40)
+  prediction, info = classify.classify(images, 'resnet_v1_cifar_20',
+                                       num_classes=10, top_k=2)
+  assert prediction.classes.shape == (2, 2)
+  assert np.all(prediction.probabilities[:, 0] >=
+                prediction.probabilities[:, 1])
+  assert info['block_shapes']['resnet_v1_cifar_20/block3'] == [8, 8, 64]

@@ -1,4 +1,4 @@
-"""Tests of `training.clones` and of clones in `train_lib`.
+"""Tests of `slim_resnets.training.clones` and of clones in `train_lib`.
 
 The central claim: clones change where a step is computed, not what it
 computes. A net without batch-dependent layers trained with two clones on
@@ -14,9 +14,10 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from slim_resnets.training import clones
+from slim_resnets.training import train_lib
+
 import digits_run
-from training import clones
-from training import train_lib
 
 _STEPS = 5
 _BATCH = 8
@@ -134,7 +135,7 @@ def _resnet_graph(digits, tmp_path, num_clones):
   config = digits_run.tiny_config(tmp_path / 'unused', digits,
                                   num_clones=num_clones,
                                   clone_on_cpu=num_clones > 1)
-  from datasets import dataset_factory  # pylint: disable=g-import-not-at-top
+  from slim_resnets.datasets import dataset_factory  # pylint: disable=g-import-not-at-top
   split = dataset_factory.get_split('digits', 'train', digits)
   graph = tf.Graph()
   with graph.as_default():

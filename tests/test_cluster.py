@@ -1,4 +1,4 @@
-"""Tests of `distributed.cluster`: reading the cluster, and placing the graph.
+"""Tests of `slim_resnets.training.cluster`: reading a cluster, placing a graph.
 
 Everything here runs in one process without servers; tests/
 test_local_cluster.py runs real clusters of processes.
@@ -9,10 +9,11 @@ import json
 import pytest
 import tensorflow.compat.v1 as tf
 
+from slim_resnets.datasets import dataset_factory
+from slim_resnets.training import cluster
+from slim_resnets.training import train_lib
+
 import digits_run
-from datasets import dataset_factory
-from distributed import cluster
-from training import train_lib
 
 
 def _environ(spec, task_type, index):

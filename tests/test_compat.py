@@ -1,4 +1,4 @@
-"""Tests of `resnet_utils.compat`, the import hook that makes slim.batch_norm work.
+"""Tests of `resnet_utils.compat`, the import hook behind slim.batch_norm.
 
 The hook changes process-wide import state (`sys.meta_path`, `sys.modules`),
 and the pytest process has already imported `nets` through conftest.py. So
@@ -197,7 +197,8 @@ def results():
   try:
     for name, proc in procs.items():
       stdout, stderr = proc.communicate(timeout=_TIMEOUT_S)
-      lines = [l for l in stdout.splitlines() if l.startswith(_RESULT_PREFIX)]
+      lines = [line for line in stdout.splitlines()
+               if line.startswith(_RESULT_PREFIX)]
       assert proc.returncode == 0 and lines, (
           'scenario %r failed (rc=%s):\n%s' % (name, proc.returncode,
                                               stderr[-3000:]))
@@ -215,7 +216,7 @@ FIXED_SCENARIOS = pytest.mark.parametrize(
 
 
 def test_stock_slim_batch_norm_fails_without_the_fix(results):
-  """Pins the problem the hook exists for: without it batch_norm cannot build."""
+  """Pins the problem the hook exists for: without it batch_norm can't build."""
   res = results['baseline']
   assert not res['package_imported']
   if res['error_type'] is None:

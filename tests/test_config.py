@@ -1,4 +1,4 @@
-"""Tests of `training.config`: the dataclasses are also the scripts' flags.
+"""Tests of `slim_resnets.training.config`: dataclasses that are also flags.
 
 The scripts define one absl flag per dataclass field and read the parsed
 flags back; these tests use a fresh `flags.FlagValues()` each, so they
@@ -11,7 +11,7 @@ import typing
 from absl import flags
 import pytest
 
-from training import config as config_lib
+from slim_resnets.training import config as config_lib
 
 _CONFIGS = [config_lib.TrainConfig, config_lib.EvalConfig]
 

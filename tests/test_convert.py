@@ -1,4 +1,4 @@
-"""Tests of the converters (`datasets.convert*`) and the writer behind them.
+"""Tests of the converters (`slim_resnets.datasets.convert*`) and the writer.
 
 Every source is real and local: scikit-learn's digits, image folders and a
 CIFAR-10 archive in the exact python-version format, both written here with
@@ -18,17 +18,17 @@ import pytest
 import sklearn.datasets
 import tensorflow.compat.v1 as tf
 
-from datasets import convert
-from datasets import convert_cifar10
-from datasets import convert_digits
-from datasets import convert_image_folder
-from datasets import dataset_info
-from datasets import errors
-from datasets import example_format
-from datasets import image_codec
-from datasets import splitting
-from datasets import tfrecords
-from datasets import writer
+from slim_resnets.datasets import convert
+from slim_resnets.datasets import convert_cifar10
+from slim_resnets.datasets import convert_digits
+from slim_resnets.datasets import convert_image_folder
+from slim_resnets.datasets import dataset_info
+from slim_resnets.datasets import errors
+from slim_resnets.datasets import example_format
+from slim_resnets.datasets import image_codec
+from slim_resnets.datasets import splitting
+from slim_resnets.datasets import tfrecords
+from slim_resnets.datasets import writer
 
 
 def _read_records(dataset_dir, split_name):

@@ -17,16 +17,16 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from datasets import convert_digits
-from datasets import dataset_factory
-from datasets import errors
-from datasets import example_format
-from datasets import image_codec
-from datasets import input_pipeline
-from datasets import labels
-from datasets import splitting
-from datasets import verify
-from datasets import writer
+from slim_resnets.datasets import convert_digits
+from slim_resnets.datasets import dataset_factory
+from slim_resnets.datasets import errors
+from slim_resnets.datasets import example_format
+from slim_resnets.datasets import image_codec
+from slim_resnets.datasets import input_pipeline
+from slim_resnets.datasets import labels
+from slim_resnets.datasets import splitting
+from slim_resnets.datasets import verify
+from slim_resnets.datasets import writer
 
 _TINY_TRAIN = 23
 _TINY_VALIDATION = 5

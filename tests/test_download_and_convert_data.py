@@ -14,11 +14,11 @@ import sys
 import numpy as np
 import pytest
 
-from datasets import dataset_factory
-from datasets import example_format
-from datasets import image_codec
-from datasets import verify
-from datasets import writer
+from slim_resnets.datasets import dataset_factory
+from slim_resnets.datasets import example_format
+from slim_resnets.datasets import image_codec
+from slim_resnets.datasets import verify
+from slim_resnets.datasets import writer
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SCRIPT = os.path.join(_REPO, 'download_and_convert_data.py')

@@ -1,4 +1,4 @@
-"""Tests of `training.eval_lib`: exact figures on the digits validation split.
+"""Tests of `slim_resnets.training.eval_lib`: exact figures on digits.
 
 The checkpoint is the session's shared training run (see test_train_lib).
 Every figure `evaluate` reports is recomputed here independently: the
@@ -19,14 +19,15 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-import digits_run
-from datasets import dataset_factory
-from datasets import input_pipeline
 from nets import nets_factory
-from preprocessing import preprocessing_factory
-from training import checkpoints
-from training import config as config_lib
-from training import eval_lib
+from slim_resnets.datasets import dataset_factory
+from slim_resnets.datasets import input_pipeline
+from slim_resnets.preprocessing import preprocessing_factory
+from slim_resnets.training import checkpoints
+from slim_resnets.training import config as config_lib
+from slim_resnets.training import eval_lib
+
+import digits_run
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MODEL = digits_run.MODEL

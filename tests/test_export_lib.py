@@ -1,4 +1,4 @@
-"""Tests of `training.export_lib` and export_inference_graph.py.
+"""Tests of `slim_resnets.serving.export_lib` and export_inference_graph.py.
 
 The checkpoint is the session's shared training run (see test_train_lib).
 The reference is the trained network evaluated directly: built here with
@@ -17,13 +17,14 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from nets import nets_factory
+from slim_resnets.datasets import dataset_factory
+from slim_resnets.datasets import input_pipeline
+from slim_resnets.preprocessing import preprocessing_factory
+from slim_resnets.serving import export_lib
+
 import digits_run
 import subprocesses
-from datasets import dataset_factory
-from datasets import input_pipeline
-from nets import nets_factory
-from preprocessing import preprocessing_factory
-from training import export_lib
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SCRIPT = os.path.join(_ROOT, 'export_inference_graph.py')
@@ -191,7 +192,7 @@ def test_existing_frozen_graph_is_refused_before_writing(trained, tmp_path):
 
 def test_mismatched_checkpoint_lists_variables(trained, tmp_path):
   """Exporting with the wrong class count names the logits, writes nothing."""
-  from training import checkpoints  # pylint: disable=g-import-not-at-top
+  from slim_resnets.training import checkpoints  # pylint: disable=g-import-not-at-top
   with pytest.raises(checkpoints.CheckpointMismatchError,
                      match=r'logits/weights: model \[1, 1, 64, 7\]'):
     export_lib.export(trained[1], _MODEL, 7, str(tmp_path / 'model'))

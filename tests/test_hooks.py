@@ -1,4 +1,4 @@
-"""Tests of `training.hooks` that need no training run.
+"""Tests of `slim_resnets.training.hooks` that need no training run.
 
 (Graceful stops on signals are tested on the real script in
 test_train_lib.py; the synchronous-replicas hook on real clusters in
@@ -7,7 +7,7 @@ test_local_cluster.py.)
 
 import tensorflow.compat.v1 as tf
 
-from training import hooks
+from slim_resnets.training import hooks
 
 
 def _session(hook_list):

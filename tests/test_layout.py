@@ -12,11 +12,12 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-import deterministic
-import resnet_utils
 from nets import resnet_v1
 from nets import resnet_v2
+import resnet_utils
 from resnet_utils import layout
+
+import deterministic
 
 
 def _tiny_blocks(module):

@@ -1,6 +1,7 @@
 """Real clusters of processes on localhost: training, and surviving faults.
 
-Each test starts `python -m distributed.local_cluster` (a ps task and two
+Each test starts `python -m slim_resnets.distributed.local_cluster` (a ps
+task and two
 workers talking gRPC on free localhost ports), so they are the slowest of
 the suite; they share one xdist group, so that on 2 cores no two clusters
 compete with each other, and each is bounded by a timeout after which
@@ -13,6 +14,15 @@ everything it started is killed.
   run still ends at the last step.
 * The chief killed mid-run is restarted, resumes from its last checkpoint
   and finishes.
+
+What the tests assert is what the runtime guarantees, not how the
+processes happened to be scheduled. In particular, neither synchronous nor
+asynchronous replicas promise that every worker computes a share of the
+steps: `SyncReplicasOptimizer` aggregates the first gradients that arrive
+for a step and hands out one token per worker after each update, so one
+fast worker can take them all while another waits (or is still starting).
+So a worker is checked to have joined the cluster and ended cleanly, and
+the run by its checkpoints and accuracy.
 * A process killed at random moments while saving every step never leaves
   a checkpoint that does not load, and restarts resume from it.
 * Trainers given slim's cluster flags, asynchronous, train to the end.
@@ -30,12 +40,13 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from slim_resnets.distributed import local_cluster
+from slim_resnets.training import config as config_lib
+from slim_resnets.training import eval_lib
+from slim_resnets.training import train_lib
+
 import cluster_run
 import digits_run
-from distributed import local_cluster
-from training import config as config_lib
-from training import eval_lib
-from training import train_lib
 
 pytestmark = pytest.mark.xdist_group('local_cluster')
 
@@ -67,6 +78,16 @@ def _all_checkpoints_whole(train_dir):
 
 def _step_of(path):
   return int(path.rsplit('-', 1)[1])
+
+
+def _assert_joined(run, task, start=None, source='TF_CONFIG'):
+  """`task` described its place in the cluster (in its `start`-th start)."""
+  index = int(task.split()[1])
+  log = run.task_log(task).split('==== local_cluster: starting')
+  log = log[-1] if start is None else log[start]
+  assert ('worker task %d of a cluster with 2 worker(s) and 1 ps task(s) '
+          '(from %s)' % (index, source)) in log, log[-3000:]
+  assert 'Traceback' not in log, log[-3000:]
 
 
 def _accuracy(train_dir, digits, eval_dir):
@@ -109,9 +130,10 @@ def test_two_workers_train_as_well_as_one_process(tmp_path, digits):
   single_names = _checkpoint_is_whole(
       tf.train.latest_checkpoint(str(tmp_path / 'single')))
   assert _checkpoint_is_whole(latest) == single_names
-  # Both workers trained: each logged steps up to the end.
   for task in ('worker 0', 'worker 1'):
-    assert run.last_step(task) >= _STEPS - 40, run.task_log(task)[-2000:]
+    _assert_joined(run, task)
+  assert ('Finished at global step %d ' % _STEPS
+          in run.task_log('worker 0')), run.task_log('worker 0')[-2000:]
   single_accuracy = _accuracy(tmp_path / 'single', digits, tmp_path / 'e1')
   cluster_accuracy = _accuracy(tmp_path / 'cluster', digits, tmp_path / 'e2')
   assert single_accuracy > 0.8
@@ -125,7 +147,9 @@ def test_killed_worker_rejoins(tmp_path, digits):
                    save_interval_steps=10)
   run = cluster_run.ClusterRun(config, tmp_path / 'logs')
   try:
-    run.wait_for_step('worker 1', 10, _TIMEOUT)
+    run.wait_for(lambda: run.joined('worker 1'), _TIMEOUT,
+                 'worker 1 joining')
+    run.wait_for_cluster_step(10, _TIMEOUT)
     first_pid = run.pids()['worker 1']
     run.kill_task('worker 1')
     assert run.wait(_TIMEOUT) == 0, run.output
@@ -136,8 +160,12 @@ def test_killed_worker_rejoins(tmp_path, digits):
   assert run.pids()['worker 1'] != first_pid
   log = run.task_log('worker 1')
   assert log.count('==== local_cluster: starting worker 1') == 2
-  # Restarted, it trained again (steps logged in its second start).
-  assert run.last_step('worker 1', start=2) > 10, log[-3000:]
+  # Restarted, it joined the running cluster again and ended cleanly (the
+  # chief may have finished the steps meanwhile: it needs no other worker
+  # to go on; see the module docstring).
+  _assert_joined(run, 'worker 1', start=2)
+  restarted = run.output.index('restarting it (1 of 3)')
+  assert 'worker 1 finished' in run.output[restarted:], run.output
   assert run.task_log('worker 0').count('==== local_cluster: starting') == 1
   assert _step_of(_all_checkpoints_whole(tmp_path / 'train')) == 50
 
@@ -147,9 +175,11 @@ def test_killed_chief_resumes_from_its_last_checkpoint(tmp_path, digits):
                    save_interval_steps=5)
   run = cluster_run.ClusterRun(config, tmp_path / 'logs')
   try:
-    run.wait_for_step('worker 0', 17, _TIMEOUT)
+    run.wait_for_cluster_step(17, _TIMEOUT)
     run.kill_task('worker 0')
-    killed_at = run.last_step('worker 0')
+    # The newest checkpoint at the kill; the restarted chief, still starting
+    # TensorFlow for seconds, has saved nothing yet.
+    last_saved = tf.train.latest_checkpoint(str(tmp_path / 'train'))
     assert run.wait(_TIMEOUT) == 0, run.output
   finally:
     run.close()
@@ -159,11 +189,12 @@ def test_killed_chief_resumes_from_its_last_checkpoint(tmp_path, digits):
   resumed = re.findall(r'Resuming from (\S+) \(global step (\d+)\)', log)
   assert len(resumed) == 1, log[-3000:]
   path, step = resumed[0][0], int(resumed[0][1])
-  assert _step_of(path) == step
-  # The last checkpoint before the kill: saved every 5 steps.
-  assert killed_at - 10 <= step <= killed_at + 1
-  # After the restart the chief trained on from there to the end.
-  assert run.last_step('worker 0', start=2) > step
+  # It resumed from exactly the checkpoint that was the newest at the kill.
+  assert path == last_saved and _step_of(path) == step
+  # After the restart the chief took the run from there to the end.
+  _assert_joined(run, 'worker 0', start=2)
+  assert 'Finished at global step 50 ' in log.split(
+      '==== local_cluster: starting')[2], log[-3000:]
   assert 'worker 1 finished' in run.output
   assert _step_of(_all_checkpoints_whole(tmp_path / 'train')) == 50
 
@@ -222,13 +253,11 @@ def test_slim_flags_asynchronous_cluster(tmp_path, digits):
   assert set(run.pids()) == {'ps 0', 'server 0', 'server 1', 'worker 0',
                              'worker 1'}
   for index in (0, 1):
-    log = run.task_log('worker %d' % index)
-    assert ('worker task %d of a cluster with 2 worker(s) and 1 ps task(s) '
-            '(from flags)' % index) in log, log
-    assert 'session target grpc://' in log, log
-    assert 'SyncReplicas' not in log
-    assert 'Traceback' not in log, log
-    assert 'worker %d finished' % index in run.output, run.output
+    task = 'worker %d' % index
+    _assert_joined(run, task, source='flags')
+    assert 'session target grpc://' in run.task_log(task)
+    assert 'SyncReplicas' not in run.task_log(task)
+    assert '%s finished' % task in run.output, run.output
   assert 'serving at grpc://' in run.task_log('server 1')
   # Only the chief saves; its last checkpoint is the run's end.
   final = _step_of(_all_checkpoints_whole(tmp_path / 'train'))
@@ -240,14 +269,14 @@ def test_slim_flags_asynchronous_cluster(tmp_path, digits):
 def test_launcher_refuses_bad_arguments():
   for args, message in (
       (['--workers', '2', '--ps', '0'], '--workers=2 needs --ps >= 1'),
-      (['--workers', '0'], '--workers must be >= 1'),
+      (['--workers', '0'], '--workers must be a positive integer; got 0'),
       (['--', '--no_such_flag=1'], "Unknown command line flag 'no_such_flag'"),
       (['--', 'stray'], 'unexpected arguments stray'),
       (['--', '--task=1', '--master=grpc://a:1'],
        'the launcher describes the cluster itself; drop --master, --task'),
   ):
     result = subprocess.run(
-        [sys.executable, '-m', 'distributed.local_cluster'] + args,
+        [sys.executable, '-m', 'slim_resnets.distributed.local_cluster'] + args,
         cwd=cluster_run.ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == local_cluster.USAGE_ERROR, result
     assert message in result.stderr, result.stderr
@@ -259,7 +288,7 @@ def test_cluster_spec_and_tf_config():
                   'worker': ['localhost:3', 'localhost:4', 'localhost:5']}
   ports = local_cluster.free_ports(4)
   assert len(set(ports)) == 4
-  from distributed import cluster  # pylint: disable=g-import-not-at-top
+  from slim_resnets.training import cluster  # pylint: disable=g-import-not-at-top
   setup = cluster.resolve(environ={
       'TF_CONFIG': local_cluster.tf_config(spec, 'worker', 2)})
   assert setup.worker_device == '/job:worker/task:2'

@@ -8,6 +8,9 @@ through. The registry also pins each net's parameter and multiply-add counts
 those numbers (and, with them, every builder's architecture) honest.
 """
 
+import dataclasses
+import inspect
+import os
 import re
 
 import numpy as np
@@ -47,7 +50,7 @@ def test_networks_map_holds_every_builder_of_both_families():
   """
   expected = dict(resnet_v1.BUILDERS)
   expected.update(resnet_v2.BUILDERS)
-  assert len(expected) == 23
+  assert len(expected) == 27
   assert not set(resnet_v1.BUILDERS) & set(resnet_v2.BUILDERS)
   assert set(nets_factory.networks_map) == set(expected)
   for name, builder in expected.items():
@@ -120,8 +123,8 @@ def test_network_fn_applies_weight_decay_to_every_conv_weight(v2_50_training):
     paired = {}
     for v in weights:
       layer = v.op.name[:-len('/weights')]
-      mine = [l for l in losses
-              if l.op.name.startswith(layer + '/kernel/Regularizer/')]
+      mine = [loss for loss in losses
+              if loss.op.name.startswith(layer + '/kernel/Regularizer/')]
       assert len(mine) == 1, v.op.name
       paired[v.op.name] = (v, mine[0])
     with tf.Session() as sess:
@@ -257,3 +260,41 @@ def test_measured_params_and_mult_adds(name, full_depth):
   assert result.mult_adds == info.mult_adds
   assert sum(row.params for row in result.rows) == info.params
   assert sum(row.mult_adds for row in result.rows) == info.mult_adds
+
+
+def test_each_named_net_is_a_def_with_the_full_signature():
+  """One explicit `def` per net (slim's style), its signature the same for
+  all, its default scope the spec's and its docstring its own."""
+  expected = None
+  for name in ALL_NAMES:
+    builder = nets_factory.networks_map[name]
+    module = resnet_v1 if name in resnet_v1.BUILDERS else resnet_v2
+    assert builder.__module__ == module.__name__
+    assert builder.__code__.co_name == name  # a def, not a renamed closure
+    params = inspect.signature(builder).parameters
+    assert params['scope'].default == builder.spec.default_scope
+    shape = [(p.name, p.kind, p.default) for p in params.values()
+             if p.name != 'scope']
+    expected = expected or shape
+    assert shape == expected, name
+    assert builder.__doc__ and name.split('_')[-1] in builder.__doc__
+
+
+def test_specs_are_frozen():
+  spec = resnet_v2.SPECS['resnet_v2_50']
+  with pytest.raises(dataclasses.FrozenInstanceError):
+    spec.units_per_block = (1, 1, 1, 1)
+
+
+def test_readme_table_of_published_checkpoints_is_the_registry():
+  """README's table shows PUBLISHED_CHECKPOINTS, field for field."""
+  readme = os.path.join(os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))), 'README.md')
+  with open(readme, encoding='utf-8') as f:
+    rows = [line.strip('| \n').split(' | ') for line in f
+            if re.match(r'^\| resnet_v[12]_\d+ \| \S+\.tar\.gz', line)]
+  table = {row[0]: nets_factory.PublishedCheckpoint(
+      row[1], int(row[2]), row[3], int(row[4]), float(row[5]),
+      float(row[6])) for row in rows}
+  assert table == nets_factory.PUBLISHED_CHECKPOINTS
+

@@ -1,4 +1,4 @@
-"""Tests of `training.optimization`: optimizers and learning-rate schedules.
+"""Tests of `slim_resnets.training.optimization`: optimizers, rate schedules.
 
 Each optimizer name is checked to build its tf.compat.v1 class *and* to use
 the configured options: a couple of update steps on a variable with a known,
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from training import config as config_lib
-from training import optimization
+from slim_resnets.training import config as config_lib
+from slim_resnets.training import optimization
 
 # The variable's start value and the constant gradient of the loss
 # sum(_GRAD * v) with respect to it.

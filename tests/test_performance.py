@@ -1,4 +1,4 @@
-"""Tests of `training.performance` and the speed flags of train and eval.
+"""Tests of `slim_resnets.training.performance` and the speed flags.
 
 The speed settings (threads, XLA, mixed precision) must change how a run
 executes and never what it means: the graph is marked for XLA exactly where
@@ -13,12 +13,13 @@ import dataclasses
 import pytest
 import tensorflow.compat.v1 as tf
 
+from slim_resnets.datasets import dataset_factory
+from slim_resnets.training import config as config_lib
+from slim_resnets.training import eval_lib
+from slim_resnets.training import performance
+from slim_resnets.training import train_lib
+
 import digits_run
-from datasets import dataset_factory
-from training import config as config_lib
-from training import eval_lib
-from training import performance
-from training import train_lib
 
 
 def test_session_config_sets_thread_pools():

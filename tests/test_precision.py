@@ -22,12 +22,13 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-import deterministic
 from nets import nets_factory
 from nets import resnet_v1
 from nets import resnet_v2
 from resnet_utils import precision
-from training import optimization
+from slim_resnets.training import optimization
+
+import deterministic
 
 LOW_PRECISIONS = ('bfloat16', 'float16')
 

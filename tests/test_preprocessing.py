@@ -13,11 +13,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from nets import nets_factory
-from preprocessing import cifarnet_preprocessing
-from preprocessing import image_ops
-from preprocessing import inception_preprocessing
-from preprocessing import preprocessing_factory
-from preprocessing import vgg_preprocessing
+from slim_resnets.preprocessing import cifarnet_preprocessing
+from slim_resnets.preprocessing import image_ops
+from slim_resnets.preprocessing import inception_preprocessing
+from slim_resnets.preprocessing import preprocessing_factory
+from slim_resnets.preprocessing import vgg_preprocessing
 
 VGG_MEANS = np.array([123.68, 116.78, 103.94])
 
@@ -617,3 +617,14 @@ def test_grayscale_uses_the_luma_weights(graph, rng):
       'inception', use_grayscale=True)(pixels, 16, 16, central_fraction=None)
   luma = pixels / 255.0 @ np.array([0.2989, 0.5870, 0.1140])
   np.testing.assert_allclose(_run(out)[..., 0], (luma - 0.5) * 2, atol=1e-5)
+
+
+def test_published_recipes_are_the_families_defaults():
+  """A family's default preprocessing is its published checkpoints'."""
+  for name, published in nets_factory.PUBLISHED_CHECKPOINTS.items():
+    assert (preprocessing_factory.default_preprocessing_name(name) ==
+            published.preprocessing), name
+  assert preprocessing_factory.default_preprocessing_name(
+      'resnet_v1_18') == 'vgg'
+  assert preprocessing_factory.default_preprocessing_name(
+      'resnet_v2_cifar_20') == 'cifarnet'

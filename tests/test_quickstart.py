@@ -53,7 +53,7 @@ def test_first_run_converts_trains_and_evaluates(first_run):
   assert 'Converting the digits to %s' % dataset_dir in output
   assert 'Using the digits dataset' not in output
   assert (dataset_dir / 'dataset_info.json').is_file()
-  assert 'Training resnet_v1_cifar_20 for %d steps' % _STEPS in output
+  assert 'Training resnet_v2_cifar_20 for %d steps' % _STEPS in output
   match = _ACCURACY.search(output)
   assert match, output
   top1, top5, step = float(match[1]), float(match[2]), int(match[3])

@@ -11,8 +11,8 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 import resnet_utils
-from resnet_utils import checks
 from resnet_utils import Block
+from resnet_utils import checks
 
 
 def _run(fetches, feed_dict=None):
@@ -187,8 +187,6 @@ def test_reachable_output_strides_are_running_products(unit_strides,
                                                        reachable):
   blocks = _blocks_from_strides(*unit_strides)
   assert resnet_utils.reachable_output_strides(blocks) == reachable
-  assert resnet_utils.reachable_output_strides(
-      blocks, store_non_strided_activations=True) == reachable
 
 
 def test_plan_without_output_stride_is_the_nominal_schedule():
@@ -621,3 +619,41 @@ def test_root_relative_output_stride_rejects_listing_accepted(output_stride):
                                        'my_builder')
   assert '[4, 8, 16, 32]' in str(info.value)
   assert 'my_builder' in str(info.value)
+
+
+@pytest.mark.parametrize('value,kwargs,message', [
+    (0, {}, 'n must be a positive integer; got 0.'),
+    (True, {}, 'n must be a positive integer; got True.'),
+    (2.0, {}, 'n must be a positive integer; got 2.0.'),
+    (-1, dict(minimum=0), 'n must be a non-negative integer; got -1.'),
+    (2, dict(minimum=3), 'n must be an integer >= 3; got 2.'),
+    (None, {}, 'n must be a positive integer; got None.'),
+    (0, dict(allow_none=True, note='(pixels)'),
+     'n must be a positive integer or None (pixels); got 0.'),
+])
+def test_check_int_names_the_argument_and_what_it_accepts(value, kwargs,
+                                                          message):
+  with pytest.raises(ValueError) as raised:
+    checks.check_int(value, 'n', **kwargs)
+  assert str(raised.value) == message
+
+
+def test_check_int_accepts():
+  checks.check_int(1, 'n')
+  checks.check_int(np.int64(7), 'n')
+  checks.check_int(0, 'n', minimum=0)
+  checks.check_int(None, 'n', allow_none=True)
+
+
+@pytest.mark.parametrize('value', [0, -1.5, float('nan'), float('inf'), '1',
+                                   False])
+def test_check_positive_number_refuses(value):
+  with pytest.raises(ValueError, match=r'^x must be a finite number > 0; '):
+    checks.check_positive_number(value, 'x')
+
+
+def test_check_choice():
+  checks.check_choice('b', ('a', 'b'), 'letter')
+  with pytest.raises(ValueError) as raised:
+    checks.check_choice('c', ('a', 'b'), 'letter')
+  assert str(raised.value) == "letter must be one of a, b; got 'c'."

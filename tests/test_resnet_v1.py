@@ -18,9 +18,10 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from nets import resnet_v1
 # The oracle needs the compatibility fix that `import nets` installs.
 from tf_slim.nets import resnet_v1 as oracle
+
+from nets import resnet_v1
 
 SCOPE = 'resnet_v1_50'
 BN_VARIABLES = ('beta', 'gamma', 'moving_mean', 'moving_variance')

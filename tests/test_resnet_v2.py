@@ -15,9 +15,10 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from nets import resnet_v2
 # The oracle needs the compatibility fix that `import nets` installs.
 from tf_slim.nets import resnet_v2 as oracle
+
+from nets import resnet_v2
 
 SCOPE = 'resnet_v2_50'
 # Units per block of the published ResNet-50.

@@ -1,4 +1,4 @@
-"""Tests of `training.tflite_lib` and export_tflite_model.py.
+"""Tests of `slim_resnets.serving.tflite_lib` and export_tflite_model.py.
 
 The checkpoint is the session's shared training run (see test_train_lib).
 The reference is the trained network evaluated directly in TensorFlow: built
@@ -16,15 +16,16 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from nets import nets_factory
+from slim_resnets.datasets import dataset_factory
+from slim_resnets.datasets import input_pipeline
+from slim_resnets.preprocessing import preprocessing_factory
+from slim_resnets.serving import tflite_lib
+from slim_resnets.training import config as config_lib
+from slim_resnets.training import eval_lib
+
 import digits_run
 import subprocesses
-from datasets import dataset_factory
-from datasets import input_pipeline
-from nets import nets_factory
-from preprocessing import preprocessing_factory
-from training import config as config_lib
-from training import eval_lib
-from training import tflite_lib
 
 _SCRIPT = os.path.join(subprocesses.ROOT, 'export_tflite_model.py')
 _MODEL = digits_run.MODEL
@@ -234,11 +235,13 @@ def test_evaluate_tflite_matches_evaluate_checkpoint(models, trained, digits,
 
 
 def test_eval_with_tflite_model_writes_results(models, digits, tmp_path):
-  """eval_lib.evaluate (the eval script's library) with --tflite_model."""
+  """tflite_lib.evaluate: what the eval script runs for --tflite_model."""
   config = _eval_config(digits, eval_dir=str(tmp_path),
                         tflite_model=models['full_integer'].path,
                         checkpoint_path='/nonexistent/not/needed')
-  results = eval_lib.evaluate(config, log_fn=lambda message: None)
+  with pytest.raises(ValueError, match='serving.tflite_lib.evaluate'):
+    eval_lib.evaluate(config)
+  results = tflite_lib.evaluate(config, log_fn=lambda message: None)
   direct = tflite_lib.evaluate_tflite(config, models['full_integer'].path)
   assert results['top1_accuracy'] == direct['top1_accuracy']
   assert results['quantization'] == 'full_integer'

@@ -1,4 +1,4 @@
-"""Tests of `training.train_lib` and train_image_classifier.py on real data.
+"""Tests of `slim_resnets.training.train_lib` and train_image_classifier.py.
 
 Everything trains resnet_v1_cifar_20 on the scikit-learn digits (converted
 once per session) upsampled to 12x12, so a run is a few seconds, most of it
@@ -26,13 +26,14 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from nets import nets_factory
+from slim_resnets.datasets import errors
+from slim_resnets.training import checkpoints
+from slim_resnets.training import config as config_lib
+from slim_resnets.training import train_lib
+
 import digits_run
 import subprocesses
-from datasets import errors
-from nets import nets_factory
-from training import checkpoints
-from training import config as config_lib
-from training import train_lib
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SCRIPT = os.path.join(_ROOT, 'train_image_classifier.py')
@@ -390,13 +391,16 @@ _BAD = {
     'dataset_dir': (dict(dataset_dir=_MISSING), errors.DatasetNotFoundError,
                     r"dataset directory '%s' does not exist" % _MISSING),
     'size0': (dict(train_image_size=0), ValueError,
-              r'train_image_size must be a positive integer \(pixels\); '
+              r'train_image_size must be a positive integer or None '
+              r'\(pixels\); '
               r'got 0'),
     'size-3': (dict(train_image_size=-3), ValueError,
                r'train_image_size must be a positive integer.*got -3'),
-    'batch0': (dict(batch_size=0), ValueError, r'batch_size must be >= 1'),
+    'batch0': (dict(batch_size=0), ValueError,
+               r'batch_size must be a positive integer; got 0'),
     'steps-1': (dict(max_number_of_steps=-1), ValueError,
-                r'max_number_of_steps must be >= 0'),
+                r'max_number_of_steps must be a non-negative integer or None; '
+                r'got -1'),
     'precision': (dict(precision='half'), ValueError,
                   r"precision must be one of float32, float16, bfloat16; "
                   r"got 'half'"),
@@ -405,7 +409,9 @@ _BAD = {
     'loss_scale0': (dict(precision='float16', loss_scale=0.0), ValueError,
                     r'loss_scale must be'),
     'threads': (dict(intra_op_threads=-1), ValueError,
-                r'intra_op_threads must be an integer >= 0'),
+                r'intra_op_threads must be a non-negative integer '
+                r'\(0 lets TensorFlow '
+                r'choose\); got -1'),
 }
 
 

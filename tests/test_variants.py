@@ -18,13 +18,13 @@ module, through the `named_net` cache.
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-import tf_slim as slim
 from tensorflow.python.framework import tensor_util
+import tf_slim as slim
 
 from nets import resnet_v1
 from nets import resnet_v2
-from resnet_utils import network
 from resnet_utils import Block
+from resnet_utils import network
 
 LIBS = {'resnet_v1': resnet_v1, 'resnet_v2': resnet_v2}
 BN_VARIABLES = ('beta', 'gamma', 'moving_mean', 'moving_variance')
@@ -218,6 +218,7 @@ CIFAR_DEPTHS = (16, 32, 64)
 FORMULA_CASES = {  # name: (root, base depths, units per block, classes)
     'resnet_v1_cifar_20': ('cifar', CIFAR_DEPTHS, (3, 3, 3), 10),
     'resnet_v1_cifar_110': ('cifar', CIFAR_DEPTHS, (18, 18, 18), 10),
+    'resnet_v2_cifar_20': ('cifar', CIFAR_DEPTHS, (3, 3, 3), 10),
     'resnet_v2_cifar_110': ('cifar', CIFAR_DEPTHS, (18, 18, 18), 10),
     'resnet_v1_18': ('standard', IMAGENET_DEPTHS, (2, 2, 2, 2), 1000),
     'resnet_v2_18': ('standard', IMAGENET_DEPTHS, (2, 2, 2, 2), 1000),
@@ -253,6 +254,10 @@ CIFAR_NETS = {  # name: (trainable parameters with 10 classes, unit kind)
     'resnet_v1_cifar_44': (661338, 'basic'),
     'resnet_v1_cifar_56': (855770, 'basic'),
     'resnet_v1_cifar_110': (1730714, 'basic'),
+    'resnet_v2_cifar_20': (272730, 'basic'),
+    'resnet_v2_cifar_32': (467386, 'basic'),
+    'resnet_v2_cifar_44': (662042, 'basic'),
+    'resnet_v2_cifar_56': (856698, 'basic'),
     'resnet_v2_cifar_110': (1732650, 'basic'),
     'resnet_v2_cifar_164': (1711786, 'bottleneck'),
 }
@@ -591,8 +596,8 @@ def test_unknown_root_raises_listing_accepted_roots(graph, family, root):
   images = tf.placeholder(tf.float32, [1, 32, 32, 3])
   before = _graph_size(graph)
   with pytest.raises(ValueError,
-                     match=r"root must be one of \['beta', 'cifar', "
-                     r"'standard'\]; got '%s'" % root):
+                     match=r"root must be one of beta, cifar, standard; got "
+                     r"'%s'" % root):
     getattr(lib, family)(images, _custom_blocks(lib), root=root)
   assert _graph_size(graph) == before
 

@@ -1,0 +1,54 @@
+"""Runs one TensorFlow gRPC server task until it is stopped.
+
+    TF_CONFIG='{"cluster": {"ps": ["host0:2222"], "worker": ["host1:2222",
+        "host2:2222"]}, "task": {"type": "ps", "index": 0}}' \\
+        python -m slim_resnets.distributed.server
+
+For clusters driven by slim's flags, whose trainers only connect to a
+server (`--master=grpc://host1:2222 --task=0 --worker_replicas=2
+--num_ps_tasks=1`): start one of these per task, ps and worker alike. With
+TF_CONFIG the trainer starts its own server, and a ps task may run either
+this or train_image_classifier.py.
+"""
+
+import os
+import signal
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import app
+
+from slim_resnets.training import cluster as cluster_lib
+
+
+def serve(environ=None):
+  """Starts the TF_CONFIG task's server and blocks until a signal."""
+  setup = cluster_lib.resolve(environ=environ)
+  if setup is None or setup.cluster_spec is None:
+    raise cluster_lib.ClusterError(
+        '%s must describe the cluster and this task to start a server.'
+        % cluster_lib.TF_CONFIG)
+  server, setup = cluster_lib.start_server(setup)
+  print('%s: serving at %s' % (setup.describe(), server.target), flush=True)
+  # server.join() cannot be interrupted from Python; wait for a signal
+  # instead (blocked first, so that it is queued for sigwait, not handled).
+  stop = {signal.SIGINT, signal.SIGTERM}
+  signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+  signum = signal.sigwait(stop)
+  print('%s: stopped by signal %d' % (setup.describe(), signum), flush=True)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  try:
+    serve()
+  except cluster_lib.ClusterError as e:
+    print('error: %s' % e, file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == '__main__':
+  app.run(main)
