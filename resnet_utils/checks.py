@@ -41,8 +41,12 @@ def check_positive_number(value, argument, note=''):
 
 
 def check_choice(value, choices, argument):
-  """Raises a ValueError naming `argument` and `choices` if value is not one."""
-  if value not in choices:
+  """Raises a ValueError naming `argument` and `choices` if value is not one.
+
+  A value must be one of the choices, not merely equal to one: TensorFlow's
+  `tf.float16` compares equal to the string 'float16', but is not it.
+  """
+  if not any(type(value) is type(c) and value == c for c in choices):
     raise ValueError('%s must be one of %s; got %r.'
                      % (argument, ', '.join(str(c) for c in choices), value))
 

@@ -33,8 +33,9 @@ def test_session_config_sets_thread_pools():
 
 @pytest.mark.parametrize('value', [-1, 1.5, True, '2'])
 def test_bad_thread_counts_name_the_argument(value):
-  with pytest.raises(ValueError, match=r'intra_op_threads must be an integer '
-                     r'>= 0 \(0 lets TensorFlow choose\); got'):
+  with pytest.raises(ValueError, match=r'intra_op_threads must be a '
+                     r'non-negative integer \(0 lets TensorFlow choose\); '
+                     r'got'):
     performance.session_config(intra_op_threads=value)
   with pytest.raises(ValueError, match='inter_op_threads must be'):
     performance.session_config(inter_op_threads=value)

@@ -657,3 +657,8 @@ def test_check_choice():
   with pytest.raises(ValueError) as raised:
     checks.check_choice('c', ('a', 'b'), 'letter')
   assert str(raised.value) == "letter must be one of a, b; got 'c'."
+
+
+def test_check_choice_wants_the_choice_itself_not_an_equal_object():
+  with pytest.raises(ValueError, match='precision must be one of'):
+    checks.check_choice(tf.float16, ('float32', 'float16'), 'precision')
