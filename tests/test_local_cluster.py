@@ -270,6 +270,8 @@ def test_launcher_refuses_bad_arguments():
   for args, message in (
       (['--workers', '2', '--ps', '0'], '--workers=2 needs --ps >= 1'),
       (['--workers', '0'], '--workers must be a positive integer; got 0'),
+      (['--script', '/no/such/train.py'],
+       '--script /no/such/train.py is not a file'),
       (['--', '--no_such_flag=1'], "Unknown command line flag 'no_such_flag'"),
       (['--', 'stray'], 'unexpected arguments stray'),
       (['--', '--task=1', '--master=grpc://a:1'],

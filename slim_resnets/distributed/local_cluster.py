@@ -130,6 +130,13 @@ class LocalCluster:
     if max_restarts < 0:
       raise ValueError('--max_restarts must be a non-negative integer; got '
                        '%d.' % max_restarts)
+    if not os.path.isfile(script):
+      # The scripts live at the repository's root, not in an installed
+      # package: from a wheel, --script must say where the trainer is.
+      raise ValueError('--script %s is not a file; pass --script=<path to '
+                       'train_image_classifier.py> (the scripts come with '
+                       'the repository, not with the installed package).'
+                       % script)
     self.spec = cluster_spec(num_ps, num_workers, host)
     self.log_dir = log_dir
     self.max_restarts = max_restarts
