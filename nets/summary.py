@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from nets import nets_factory
+from resnet_utils import graph_building
 
 Row = collections.namedtuple(
     'Row', ['name', 'shape', 'params', 'total_params', 'mult_adds'])
@@ -48,12 +49,19 @@ def op_mult_adds(op):
 
 
 def _owner(name, keys):
-  """The longest end point key that `name` lies under, else its scope."""
-  best = None
-  for key in keys:
-    if name.startswith(key + '/') and (best is None or len(key) > len(best)):
-      best = key
-  return best or name.rsplit('/', 1)[0]
+  """The longest end point key that `name` lies under, else its scope.
+
+  `keys` is a set: the keys `name` can lie under are its enclosing scopes,
+  so those are looked up, innermost first (a deep net has thousands of ops
+  and hundreds of end points; comparing every pair took longer than
+  building the net).
+  """
+  scope = name
+  while '/' in scope:
+    scope = scope.rsplit('/', 1)[0]
+    if scope in keys:
+      return scope
+  return name.rsplit('/', 1)[0]
 
 
 def table_from_graph(graph, end_points):
@@ -66,7 +74,7 @@ def table_from_graph(graph, end_points):
   Returns:
     (rows, trainable_params, non_trainable_params, mult_adds).
   """
-  keys = list(end_points)
+  keys = set(end_points)
   op_index = {op.name: i for i, op in enumerate(graph.get_operations())}
   order = {key: op_index[t.op.name] for key, t in end_points.items()}
   shapes = {key: t.get_shape().as_list() for key, t in end_points.items()}
@@ -74,9 +82,10 @@ def table_from_graph(graph, end_points):
   mult_adds = collections.Counter()
   with graph.as_default():
     trainable = tf.trainable_variables()
+    trainable_names = {v.op.name for v in trainable}
     non_trainable = sum(int(np.prod(v.get_shape().as_list()))
                         for v in tf.global_variables()
-                        if v not in set(trainable))
+                        if v.op.name not in trainable_names)
   for var in trainable:
     owner = _owner(var.op.name, keys)
     params[owner] += int(np.prod(var.get_shape().as_list()))
@@ -94,12 +103,18 @@ def table_from_graph(graph, end_points):
   return rows, running, non_trainable, sum(mult_adds.values())
 
 
-def summarize(model_name, image_size=None, num_classes=None,
-              output_stride=None, global_pool=True):
-  """Builds `model_name` on a batch of one image and returns its `Summary`.
+Built = collections.namedtuple(
+    'Built', ['model_name', 'image_size', 'graph', 'images', 'net',
+              'end_points'])
 
-  The summary also lists the variables created, as (name, shape,
-  trainable) in creation order.
+
+def build(model_name, image_size=None, num_classes=None, output_stride=None,
+          global_pool=True):
+  """Builds `model_name` in a graph of its own on a batch of one image.
+
+  What `summarize` measures, kept whole (`Built`: the graph, the input
+  placeholder, the output and the end points) for callers that also want to
+  look at the graph itself.
 
   Args:
     model_name: a name from `nets_factory.networks_map`.
@@ -120,13 +135,31 @@ def summarize(model_name, image_size=None, num_classes=None,
       kwargs['output_stride'] = output_stride
     if num_classes and not global_pool:
       kwargs['spatial_squeeze'] = False
-    _, end_points = network_fn(images, **kwargs)
+    with graph_building.fast_graph_building():
+      net, end_points = network_fn(images, **kwargs)
+  return Built(model_name, image_size, graph, images, net, end_points)
+
+
+def summary_of(built):
+  """The `Summary` of a `Built` net."""
+  with built.graph.as_default():
     variables = [(v.op.name, v.get_shape().as_list(), v.trainable)
                  for v in tf.global_variables()]
-  rows, trainable, non_trainable, mult_adds = table_from_graph(graph,
-                                                               end_points)
-  return Summary(model_name, image_size, rows, trainable, non_trainable,
-                 mult_adds, variables)
+  rows, trainable, non_trainable, mult_adds = table_from_graph(
+      built.graph, built.end_points)
+  return Summary(built.model_name, built.image_size, rows, trainable,
+                 non_trainable, mult_adds, variables)
+
+
+def summarize(model_name, image_size=None, num_classes=None,
+              output_stride=None, global_pool=True):
+  """Builds `model_name` on a batch of one image and returns its `Summary`.
+
+  The summary also lists the variables created, as (name, shape,
+  trainable) in creation order. Arguments as for `build`.
+  """
+  return summary_of(build(model_name, image_size, num_classes, output_stride,
+                          global_pool))
 
 
 def format_summary(summary):

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from nets import nets_factory
+from resnet_utils import graph_building
 from slim_resnets.preprocessing import preprocessing_factory
 
 Prediction = collections.namedtuple('Prediction', ['classes', 'probabilities'])
@@ -62,7 +63,8 @@ def classify(images, model_name='resnet_v2_50', checkpoint_path=None,
         lambda image: preprocess(image, image_size, image_size), raw,
         fn_output_signature=tf.float32)
     start = time.time()
-    _, end_points = network_fn(inputs)
+    with graph_building.fast_graph_building():
+      _, end_points = network_fn(inputs)
     build_seconds = time.time() - start
     top = tf.nn.top_k(end_points['predictions'], k=top_k)
     with tf.Session(graph=graph) as sess:

@@ -13,6 +13,7 @@ import tensorflow.compat.v1 as tf
 
 from nets import nets_factory
 from resnet_utils import checks
+from resnet_utils import graph_building
 from slim_resnets import publish
 from slim_resnets.preprocessing import preprocessing_factory
 from slim_resnets.training import checkpoints
@@ -50,7 +51,8 @@ def build_serving_graph(model_name, num_classes, image_size=None,
 
   batch = tf.map_fn(one, images, dtype=tf.float32, back_prop=False)
   batch.set_shape([None, image_size, image_size, 3])
-  logits, _ = network_fn(batch)
+  with graph_building.fast_graph_building():
+    logits, _ = network_fn(batch)
   logits = tf.reshape(logits, [-1, num_classes])
   probabilities = tf.nn.softmax(logits, name='probabilities')
   scores, classes = tf.nn.top_k(probabilities, k=min(top_k, num_classes))

@@ -38,6 +38,7 @@ import tensorflow.compat.v1 as tf
 
 from nets import nets_factory
 from resnet_utils import checks
+from resnet_utils import graph_building
 from slim_resnets import publish
 from slim_resnets.datasets import dataset_factory
 from slim_resnets.datasets import input_pipeline
@@ -86,7 +87,8 @@ def build_inference_graph(model_name, num_classes, image_size):
                                            is_training=False)
   images = tf.placeholder(tf.float32, [None, image_size, image_size, 3],
                           name=INPUT_NAME)
-  logits, _ = network_fn(images)
+  with graph_building.fast_graph_building():
+    logits, _ = network_fn(images)
   logits = tf.reshape(logits, [-1, num_classes])
   return images, tf.nn.softmax(logits, name=OUTPUT_NAME)
 

@@ -17,6 +17,7 @@ import tf_slim as slim
 
 from nets import nets_factory
 from resnet_utils import checks
+from resnet_utils import graph_building
 from resnet_utils import precision as precision_lib
 from slim_resnets import publish
 from slim_resnets.datasets import dataset_factory
@@ -100,7 +101,7 @@ def _build_eval_graph(config, split):
                                            precision=config.precision)
   images, labels = tf.data.make_one_shot_iterator(
       eval_dataset(config, split, settings)).get_next()
-  with performance.xla_scope(config.xla):
+  with performance.xla_scope(config.xla), graph_building.fast_graph_building():
     logits, _ = network_fn(images)
   logits = tf.reshape(logits, [-1, num_classes])
   k = min(5, num_classes)
