@@ -18,15 +18,21 @@ import tensorflow.compat.v1 as tf
 
 import nets  # noqa: F401  (installs the tf-slim compatibility fix)
 from nets import summary
+from resnet_utils import graph_building
 
 import digits_run
 
 
 @pytest.fixture
 def graph():
-  """A fresh default graph for the duration of one test."""
+  """A fresh default graph for the duration of one test.
+
+  Built with `graph_building.fast_graph_building` (identity hashing, the
+  same graph; test_graph_building checks that), since building nets is most
+  of what the suite does.
+  """
   g = tf.Graph()
-  with g.as_default():
+  with g.as_default(), graph_building.fast_graph_building():
     tf.set_random_seed(1234)
     yield g
 
@@ -37,27 +43,42 @@ def rng():
 
 
 @pytest.fixture(scope='session')
-def full_depth():
-  """`full_depth(name)` -> nets.summary.Summary, each net built once.
+def full_depth_net():
+  """`full_depth_net(name)` -> nets.summary.Built, each net built once.
 
-  Building the deep nets dominates the suite's time (up to ~20 s each on 2
-  cores), and several test modules pin numbers of the same nets (counts in
-  test_resnet_v1/v2, parameters and multiply-adds in test_nets_factory), so
-  the default-size, reference-class build is shared by the whole session.
+  The default-size, reference-class, inference-mode build of a named net
+  on a batch of one image. Building the deep nets dominates the suite's
+  time, and several test modules look at the same nets (counts in
+  test_resnet_v1/v2, parameters and multiply-adds in test_nets_factory,
+  shapes and scopes of the variants in test_variants), so each is built
+  once per session and shared.
   """
   cache = {}
 
   def get(name):
     if name not in cache:
-      cache[name] = summary.summarize(name)
+      cache[name] = summary.build(name)
     return cache[name]
 
   return get
 
 
-# Tests using `full_depth` carry @pytest.mark.xdist_group('full_depth'): with
-# `pytest -n 2 --dist loadgroup` they all run in one worker, so each deep net
-# is built once per run, while the other worker takes the rest of the suite.
+@pytest.fixture(scope='session')
+def full_depth(full_depth_net):
+  """`full_depth(name)` -> nets.summary.Summary of `full_depth_net(name)`."""
+  cache = {}
+
+  def get(name):
+    if name not in cache:
+      cache[name] = summary.summary_of(full_depth_net(name))
+    return cache[name]
+
+  return get
+
+
+# Tests using `full_depth` or `full_depth_net` carry
+# @pytest.mark.xdist_group('full_depth'): with `pytest -n 2 --dist loadgroup`
+# they all run in one worker, so each deep net is built once per run.
 
 
 @pytest.fixture(scope='session')
@@ -86,8 +107,19 @@ def trained(shared_run):
 
 
 # The two costly groups are also the `slow` tier: `pytest -m "not slow"` is
-# the contributors' quick run, the README's command runs everything.
-SLOW_GROUPS = ('full_depth', 'local_cluster')
+# the contributors' quick run, the README's command runs everything. They are
+# the longest units of work, so they are handed out first, in this order
+# (see pytest_configure), and run while the other worker goes through the
+# modules, instead of starting last with nothing left to run beside them.
+SLOW_GROUPS = ('local_cluster', 'full_depth')
+
+
+def pytest_configure(config):
+  # pytest-xdist hands out groups by their number of tests, most first; the
+  # cluster group, with few but long tests, would start last. Collection
+  # order instead (pytest_collection_modifyitems puts the slow groups first).
+  if hasattr(config.option, 'loadscopereorder'):
+    config.option.loadscopereorder = False
 
 
 def _groups(item):
@@ -97,10 +129,28 @@ def _groups(item):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-  # First, so that `-m "not slow"` (applied by pytest's own hook) sees it.
+  """Keeps each test module on one xdist worker; marks the slow tier.
+
+  A test outside the named groups joins its module's group, so a module's
+  `scope='module'` fixtures (nets, oracle runs, benchmark reports, scripts
+  run once and inspected by several tests) are built once per run, not
+  once per worker that happens to receive one of its tests.
+
+  First (tryfirst), so that pytest-xdist's grouping and pytest's own
+  `-m "not slow"` see the marks added here; the slow groups go first.
+  """
   for item in items:
-    if _groups(item) & set(SLOW_GROUPS):
+    groups = _groups(item)
+    if not groups:
+      item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    elif groups & set(SLOW_GROUPS):
       item.add_marker(pytest.mark.slow)
+
+  def rank(item):
+    slow = [SLOW_GROUPS.index(g) for g in _groups(item) if g in SLOW_GROUPS]
+    return min(slow, default=len(SLOW_GROUPS))
+
+  items.sort(key=rank)  # Stable: modules keep their order otherwise.
 
 
 def pytest_collection_finish(session):

@@ -11,6 +11,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import resnet_v2
+from resnet_utils import graph_building
 from slim_resnets.preprocessing import inception_preprocessing
 from slim_resnets.serving import classify
 
@@ -19,7 +20,7 @@ _SIZE = 64  # Small input keeps the full-depth ResNet-50 cheap to run.
 
 def _write_checkpoint(path, images):
   """Random non-trivial weights; returns the probabilities they give."""
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), graph_building.fast_graph_building():
     raw = tf.constant(images)
     inputs = tf.map_fn(
         lambda image: inception_preprocessing.preprocess_for_eval(
@@ -28,13 +29,16 @@ def _write_checkpoint(path, images):
       _, end_points = resnet_v2.resnet_v2_50(inputs, num_classes=11,
                                              is_training=False)
     rng = np.random.RandomState(3)
+    assignments = []
+    for var in tf.global_variables():
+      if 'moving_variance' in var.op.name:
+        assignments.append(var.assign(rng.uniform(0.5, 1.5,
+                                                  var.shape.as_list())))
+      elif 'weights' in var.op.name:
+        assignments.append(var.assign(var * 0.5))
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
-      for var in tf.global_variables():
-        if 'moving_variance' in var.op.name:
-          sess.run(var.assign(rng.uniform(0.5, 1.5, var.shape.as_list())))
-        elif 'weights' in var.op.name:
-          sess.run(var.assign(var * 0.5))
+      sess.run(assignments)
       probabilities = sess.run(end_points['predictions'])
       tf.train.Saver().save(sess, path)
   return probabilities

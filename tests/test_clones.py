@@ -14,6 +14,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from resnet_utils import graph_building
 from slim_resnets.training import clones
 from slim_resnets.training import train_lib
 
@@ -36,7 +37,7 @@ def _tiny_net(images, num_classes=3):
 def _train_tiny(num_clones, images_np, labels_np):
   """(losses per step, final variables) of _STEPS momentum steps."""
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     tf.set_random_seed(7)
     images = tf.placeholder(tf.float32, images_np.shape[1:])
     labels = tf.placeholder(tf.int32, labels_np.shape[1:])
@@ -138,7 +139,7 @@ def _resnet_graph(digits, tmp_path, num_clones):
   from slim_resnets.datasets import dataset_factory  # pylint: disable=g-import-not-at-top
   split = dataset_factory.get_split('digits', 'train', digits)
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     ops = train_lib.build_training_graph(config, split)
     variables = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
     update_ops = clones.first_clone_update_ops(num_clones)

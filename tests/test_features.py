@@ -16,6 +16,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import nets_factory
+from resnet_utils import graph_building
 
 ALL_NAMES = sorted(nets_factory.networks_map)
 
@@ -69,7 +70,7 @@ def built(request):
                 store_non_strided_activations=store,
                 depth_multiplier=1 if cifar else NARROW)
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, size, size, 3])
     with slim.arg_scope(nets_factory.arg_scopes_map[name]()):
       _, end_points = nets_factory.networks_map[name](
@@ -231,7 +232,7 @@ def test_unavailable_stride_lists_available_strides(stride, output_stride,
 
 def _builder_rejects(name, output_stride):
   """Whether the builder raises ValueError for `output_stride` (no ops made)."""
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, 64, 64, 3])
     try:
       nets_factory.networks_map[name](images, output_stride=output_stride)

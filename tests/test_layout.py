@@ -15,6 +15,7 @@ import tf_slim as slim
 from nets import resnet_v1
 from nets import resnet_v2
 import resnet_utils
+from resnet_utils import graph_building
 from resnet_utils import layout
 
 import deterministic
@@ -33,7 +34,7 @@ def _tiny_blocks(module):
 def _run(module, root, images_nhwc, data_format, is_training):
   """Builds a tiny net in `data_format`; returns (logits, block2, names)."""
   generator = getattr(module, module.__name__.split('.')[-1])
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), graph_building.fast_graph_building():
     images = images_nhwc if data_format == 'NHWC' else (
         images_nhwc.transpose(0, 3, 1, 2))
     with slim.arg_scope(module.resnet_arg_scope(data_format=data_format)):

@@ -20,6 +20,7 @@ import tensorflow.compat.v1 as tf
 from nets import nets_factory
 from nets import resnet_v1
 from nets import resnet_v2
+from resnet_utils import graph_building
 
 ALL_NAMES = sorted(nets_factory.networks_map)
 
@@ -86,7 +87,7 @@ def v2_50_training():
   so that each forwarded keyword leaves a visible trace.
   """
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     network_fn = nets_factory.get_network_fn(
         'resnet_v2_50', num_classes=1001, weight_decay=V2_50_WEIGHT_DECAY,
         is_training=True)
@@ -114,7 +115,7 @@ def test_network_fn_applies_weight_decay_to_every_conv_weight(v2_50_training):
   compared with the value computed here from that layer's weights.
   """
   graph = v2_50_training['graph']
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     weights = [v for v in tf.trainable_variables()
                if v.op.name.endswith('/weights')]
     losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)

@@ -13,6 +13,7 @@ import dataclasses
 import pytest
 import tensorflow.compat.v1 as tf
 
+from resnet_utils import graph_building
 from slim_resnets.datasets import dataset_factory
 from slim_resnets.training import config as config_lib
 from slim_resnets.training import eval_lib
@@ -57,7 +58,7 @@ def _training_graph(config):
                                     config.dataset_split_name,
                                     config.dataset_dir)
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     ops = train_lib.build_training_graph(config, split)
   return graph, ops
 

@@ -25,6 +25,7 @@ import tf_slim as slim
 from nets import nets_factory
 from nets import resnet_v1
 from nets import resnet_v2
+from resnet_utils import graph_building
 from resnet_utils import precision
 from slim_resnets.training import optimization
 
@@ -128,7 +129,7 @@ def test_every_entry_point_checks_precision(call):
 
 def _graph_summary(module, precision_name):
   """Variables of every collection that holds them, and op dtypes."""
-  with tf.Graph().as_default() as graph:
+  with tf.Graph().as_default() as graph, graph_building.fast_graph_building():
     _build(module, precision_name, is_training=True)
     ops = graph.get_operations()
     return {
@@ -306,7 +307,7 @@ def test_default_scope_names_count_as_in_float32(graph):
 def test_logits_match_float32_on_the_same_weights(family, is_training):
   """float32, bfloat16 and float16 towers on shared variables (reuse)."""
   module = MODULES[family]
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), graph_building.fast_graph_building():
     logits = {'float32': _build(module, 'float32', is_training)[0]}
     for precision_name in LOW_PRECISIONS:
       logits[precision_name] = _build(module, precision_name, is_training,
@@ -327,7 +328,7 @@ def test_nchw_bfloat16_matches_nhwc_float32():
   TensorFlow's CPU Conv2D and MaxPool kernels take float16 in NHWC only, so
   float16 NCHW (the GPU layout) is not checked here.
   """
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), graph_building.fast_graph_building():
     reference, _ = _build(resnet_v2, 'float32', is_training=True)
     nchw, end_points = _build(resnet_v2, 'bfloat16', is_training=True,
                               images=IMAGES.transpose(0, 3, 1, 2), reuse=True,
@@ -351,7 +352,7 @@ def _save_and_restore(tmp_path, save_precision, restore_precision):
   checkpoint, variables of the restoring graph).
   """
   path = str(tmp_path / 'model.ckpt')
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), graph_building.fast_graph_building():
     logits, _ = _build(resnet_v1, save_precision)
     saver = tf.train.Saver()
     with tf.Session() as sess:
@@ -360,7 +361,7 @@ def _save_and_restore(tmp_path, save_precision, restore_precision):
       saver.save(sess, path)
   in_checkpoint = sorted((name, tuple(shape))
                          for name, shape in tf.train.list_variables(path))
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), graph_building.fast_graph_building():
     logits, _ = _build(resnet_v1, restore_precision)
     in_graph = [(name, shape) for name, shape, _ in _variables()]
     with tf.Session() as sess:
@@ -408,7 +409,7 @@ def test_training_step_updates_float32_moving_statistics(updates_collections,
   low-precision input (unbiased variance, as the fused kernel reports).
   """
   decay = 0.9
-  with tf.Graph().as_default() as graph:
+  with tf.Graph().as_default() as graph, graph_building.fast_graph_building():
     logits, _ = _build(resnet_v2, precision_name, is_training=True,
                        batch_norm_decay=decay,
                        batch_norm_updates_collections=updates_collections)
@@ -445,7 +446,7 @@ def test_training_step_updates_float32_moving_statistics(updates_collections,
 
 def _total_loss(precision_name):
   """(total loss, regularization loss) of the tiny net with weight decay."""
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), graph_building.fast_graph_building():
     logits, _ = _build(resnet_v1, precision_name, is_training=True,
                        weight_decay=1e-2)
     tf.losses.sparse_softmax_cross_entropy(LABELS, logits)
@@ -487,7 +488,7 @@ def test_total_loss_with_weight_decay_matches_float32(float32_total_loss,
 
 def _factory_build(precision_name):
   """resnet_v1_cifar_20 from get_network_fn, on 16x16 images, in training."""
-  with tf.Graph().as_default() as graph:
+  with tf.Graph().as_default() as graph, graph_building.fast_graph_building():
     network_fn = nets_factory.get_network_fn(
         'resnet_v1_cifar_20', num_classes=10, weight_decay=1e-4,
         is_training=True, precision=precision_name)
@@ -551,7 +552,7 @@ def test_float16_training_with_loss_scaling():
   logits overflow float16's 65504: the dynamic loss scale must then skip the
   step, weights and global step unchanged, and halve itself.
   """
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), graph_building.fast_graph_building():
     tf.set_random_seed(0)
     logits, _ = _build(resnet_v2, 'float16', is_training=True,
                        weight_decay=1e-4)

@@ -22,6 +22,7 @@ import tf_slim as slim
 from tf_slim.nets import resnet_v1 as oracle
 
 from nets import resnet_v1
+from resnet_utils import graph_building
 
 SCOPE = 'resnet_v1_50'
 BN_VARIABLES = ('beta', 'gamma', 'moving_mean', 'moving_variance')
@@ -112,7 +113,7 @@ def v1_50_224():
   same weights. `variables` are those of the first tower alone.
   """
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, 224, 224, 3])
     net, end_points = _build(resnet_v1, resnet_v1.resnet_v1_50, images,
                              num_classes=1000, is_training=False)
@@ -130,7 +131,7 @@ def v1_50_224():
 def oracle_v1_50_224():
   """The oracle's resnet_v1_50, built like the first tower of `v1_50_224`."""
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, 224, 224, 3])
     net, end_points = _build(oracle, oracle.resnet_v1_50, images,
                              num_classes=1000, is_training=False)
@@ -161,7 +162,7 @@ def _run_against_oracle(ckpt_dir, build_towers, images, seed):
   results = {}
   for name, lib in (('oracle', oracle), ('ours', resnet_v1)):
     graph = tf.Graph()
-    with graph.as_default():
+    with graph.as_default(), graph_building.fast_graph_building():
       towers = build_towers(lib, tf.constant(images))
       variables = tf.global_variables()
       with tf.Session() as sess:

@@ -19,6 +19,7 @@ import tf_slim as slim
 from tf_slim.nets import resnet_v2 as oracle
 
 from nets import resnet_v2
+from resnet_utils import graph_building
 
 SCOPE = 'resnet_v2_50'
 # Units per block of the published ResNet-50.
@@ -103,7 +104,7 @@ def _count_parameters(variables):
 
 def _graph_size(graph):
   """(number of ops, number of global variables) of `graph`."""
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     return len(graph.get_operations()), len(tf.global_variables())
 
 
@@ -115,7 +116,7 @@ def _graph_size(graph):
 def v2_50_224():
   """Our resnet_v2_50 on [None, 224, 224, 3] with 1000 classes (training)."""
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [None, 224, 224, 3])
     net, end_points = _build(resnet_v2, resnet_v2.resnet_v2_50, images,
                              num_classes=1000)
@@ -128,7 +129,7 @@ def v2_50_224():
 def oracle_v2_50_224():
   """The oracle's resnet_v2_50, built exactly like `v2_50_224`."""
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [None, 224, 224, 3])
     net, end_points = _build(oracle, oracle.resnet_v2_50, images,
                              num_classes=1000)
@@ -160,7 +161,7 @@ def _run_against_oracle(ckpt_dir, build, images, seed):
   results = {}
   for name, lib in (('oracle', oracle), ('ours', resnet_v2)):
     graph = tf.Graph()
-    with graph.as_default():
+    with graph.as_default(), graph_building.fast_graph_building():
       inputs = tf.constant(images)
       towers = {
           True: build(lib, inputs, is_training=True, reuse=None),
@@ -215,7 +216,7 @@ def v2_50_dynamic():
   Inference mode, so outputs do not depend on the rest of the batch.
   """
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [None, None, None, 3])
     pooled, pooled_end_points = _build(
         resnet_v2, resnet_v2.resnet_v2_50, images, num_classes=None,
@@ -436,7 +437,7 @@ def tiny_output_strides():
   random values; inference mode so the moving statistics are used.
   """
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     rng = np.random.RandomState(8)
     images = tf.constant(rng.normal(size=(1, 65, 65, 3)).astype(np.float32))
     towers = {None: _build_tiny(resnet_v2, images, global_pool=False,

@@ -21,6 +21,7 @@ from nets import nets_factory
 from nets import resnet_v1
 from nets import resnet_v2
 from nets import summary
+from resnet_utils import graph_building
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -54,7 +55,7 @@ def cifar_summary():
 def cifar_build():
   """An independent build of resnet_v1_cifar_20: end points and variables."""
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, 32, 32, 3])
     with slim.arg_scope(resnet_v1.resnet_arg_scope()):
       _, end_points = resnet_v1.resnet_v1_cifar_20(images,
@@ -183,7 +184,7 @@ TINY_BLOCKS = (
 def tiny_v2():
   """A tiny v2 net with 5 classes and its table from `table_from_graph`."""
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, 64, 64, 3])
     blocks = [resnet_v2.resnet_v2_block(scope, base_depth=depth,
                                         num_units=units, stride=stride)

@@ -11,8 +11,8 @@ independently in the test (shapes from the strides, parameter counts from a
 closed formula) or read from the graph in a way that does not go through the
 code under test (atrous rates from the convolution ops).
 
-Graphs take seconds to build, so every named net is built at most once per
-module, through the `named_net` cache.
+Graphs take seconds to build, so the named nets come from the session's
+shared full-depth builds (conftest's `full_depth_net`), through `named_net`.
 """
 
 import numpy as np
@@ -24,6 +24,7 @@ import tf_slim as slim
 from nets import resnet_v1
 from nets import resnet_v2
 from resnet_utils import Block
+from resnet_utils import graph_building
 from resnet_utils import network
 
 LIBS = {'resnet_v1': resnet_v1, 'resnet_v2': resnet_v2}
@@ -51,39 +52,34 @@ def _count_parameters(variables):
 
 def _graph_size(graph):
   """(number of ops, number of global variables) of `graph`."""
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     return len(graph.get_operations()), len(tf.global_variables())
 
 
-@pytest.fixture(scope='module')
-def named_net():
-  """Builds a named net once per module: `named_net(name)` -> dict.
+@pytest.fixture
+def named_net(full_depth_net):
+  """`named_net(name)` -> dict, from the session's shared full-depth builds.
 
-  Each net gets its own graph, a [1, S, S, 3] input with S the builder's
-  `default_image_size`, 1000 classes for ImageNet nets and 10 for CIFAR nets,
-  inference mode. The dict holds 'graph', 'net', 'end_points', 'shapes'
-  (variable name -> shape) and 'trainable' (parameter count).
+  Each net has its own graph, a [1, S, S, 3] input with S the builder's
+  `default_image_size`, its reference class count (1000 for ImageNet nets,
+  10 for CIFAR nets), inference mode. The dict holds 'graph', 'net',
+  'end_points', 'shapes' (variable name -> shape) and 'trainable'
+  (parameter count). Tests using it are in the 'full_depth' xdist group.
   """
-  cache = {}
 
   def get(name):
-    if name not in cache:
-      lib = _lib(name)
-      builder = getattr(lib, name)
-      size = builder.default_image_size
-      graph = tf.Graph()
-      with graph.as_default():
-        images = tf.placeholder(tf.float32, [1, size, size, 3])
-        net, end_points = _build(lib, builder, images,
-                                 num_classes=10 if size == 32 else 1000,
-                                 is_training=False)
-        cache[name] = {
-            'graph': graph, 'net': net, 'end_points': end_points,
-            'shapes': _shapes(tf.global_variables()),
-            'trainable': _count_parameters(tf.trainable_variables())}
-    return cache[name]
+    built = full_depth_net(name)
+    assert built.image_size == getattr(_lib(name), name).default_image_size
+    with built.graph.as_default():
+      return {'graph': built.graph, 'net': built.net,
+              'end_points': built.end_points,
+              'shapes': _shapes(tf.global_variables()),
+              'trainable': _count_parameters(tf.trainable_variables())}
 
   return get
+
+
+FULL_DEPTH = pytest.mark.xdist_group('full_depth')
 
 
 # ---------------------------------------------------------------------------
@@ -94,6 +90,7 @@ BASIC_NETS = ['resnet_v1_18', 'resnet_v1_34', 'resnet_v2_18', 'resnet_v2_34']
 BASIC_UNITS = {'18': (2, 2), '34': (3, 4)}
 
 
+@FULL_DEPTH
 @pytest.mark.parametrize('name', BASIC_NETS)
 def test_basic_unit_variable_scopes(named_net, name):
   """'basic_block_vN' units with two 3x3 convs, and a projection shortcut
@@ -135,6 +132,7 @@ def test_basic_unit_variable_scopes(named_net, name):
     assert projection + 'shortcut/BatchNorm/gamma' not in shapes
 
 
+@FULL_DEPTH
 @pytest.mark.parametrize('name', BASIC_NETS)
 def test_basic_net_shapes_at_224(named_net, name):
   """Nominal stride 32 with 64-128-256-512 channels: block4 is 7x7x512."""
@@ -149,6 +147,7 @@ def test_basic_net_shapes_at_224(named_net, name):
   assert built['net'].shape.as_list() == [1, 1000]
 
 
+@FULL_DEPTH
 @pytest.mark.parametrize('name', BASIC_NETS)
 def test_basic_unit_strides_on_its_second_conv(named_net, name):
   """In a block's last unit conv1 keeps the resolution and conv2 halves it.
@@ -226,6 +225,7 @@ FORMULA_CASES = {  # name: (root, base depths, units per block, classes)
 }
 
 
+@FULL_DEPTH
 @pytest.mark.parametrize('name', sorted(FORMULA_CASES))
 def test_basic_net_parameter_count_equals_closed_formula(named_net, name):
   """The built nets hold exactly the parameters the architecture implies.
@@ -271,12 +271,14 @@ def test_cifar_default_image_size():
   assert resnet_v2.resnet_v2_50_beta.default_image_size == 224
 
 
+@FULL_DEPTH
 @pytest.mark.parametrize('name', sorted(CIFAR_NETS))
 def test_cifar_net_parameter_count(named_net, name):
   """Pinned counts with 10 classes; one unit more or less would show."""
   assert named_net(name)['trainable'] == CIFAR_NETS[name][0]
 
 
+@FULL_DEPTH
 @pytest.mark.parametrize('name', sorted(CIFAR_NETS))
 def test_cifar_net_shapes_at_32(named_net, name):
   """A 3x3 stride-1 root without pooling, then blocks of stride 2, 2, 1.
@@ -305,6 +307,7 @@ def test_cifar_net_shapes_at_32(named_net, name):
 # DeepLab's beta root.
 
 
+@FULL_DEPTH
 @pytest.mark.parametrize('name', ['resnet_v1_50_beta', 'resnet_v2_50_beta'])
 def test_beta_root_variables_and_counts(named_net, name):
   """Three 3x3 convs (64, 64, 128; the first strided) replace the 7x7 conv.
@@ -339,6 +342,7 @@ def test_beta_root_variables_and_counts(named_net, name):
   assert built['trainable'] == published[name]
 
 
+@FULL_DEPTH
 @pytest.mark.parametrize('name', ['resnet_v1_50_beta', 'resnet_v2_50_beta'])
 def test_beta_root_end_points(named_net, name):
   """The root still has stride 4, and DeepLab's decoder keys exist.
@@ -390,7 +394,7 @@ def _atrous_rate(graph, conv_scope):
 def _v1_50_at_stride_16(**kwargs):
   """resnet_v1_50 features at output_stride 16, inference, 224x224."""
   graph = tf.Graph()
-  with graph.as_default():
+  with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, 224, 224, 3])
     net, end_points = _build(resnet_v1, resnet_v1.resnet_v1_50, images,
                              is_training=False, global_pool=False,
