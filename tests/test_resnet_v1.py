@@ -14,6 +14,7 @@ built once per module in fixtures that hold their own graph.
 """
 
 import numpy as np
+import oracle as oracle_lib
 import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
@@ -45,59 +46,11 @@ def _tiny_blocks(block_fn):
           for scope, depth, units, stride in TINY_BLOCKS]
 
 
-def _build(lib, fn, *args, **kwargs):
-  """Calls a builder of `lib` under `lib`'s own default arg_scope.
-
-  The published models are built under `resnet_arg_scope` (batch norm after
-  convolutions, no biases there); without it the names would not match.
-  """
-  with slim.arg_scope(lib.resnet_arg_scope()):
-    return fn(*args, **kwargs)
-
-
 def _build_tiny(inputs, block_fn=resnet_v1.resnet_v1_block, lib=resnet_v1,
                 **kwargs):
   """The tiny net of `lib` with units from `block_fn`, in scope 'tiny'."""
-  return _build(lib, lib.resnet_v1, inputs, _tiny_blocks(block_fn),
-                scope=TINY_SCOPE, **kwargs)
-
-
-def _initialize_randomly(sess, variables, rng):
-  """Initializes every variable with random, non-trivial values.
-
-  Initializers leave biases and beta at 0, gamma and moving_variance at 1
-  and moving_mean at 0, which would hide a mix-up of any of them (gamma for
-  moving_variance, say). Weights have He scale, except that each bottleneck's
-  last convolution is scaled down: with moving statistics that do not match
-  the data (inference mode), full size residuals would grow the identity
-  path at every unit, and logits in the thousands would make a 1e-5
-  tolerance meaningless. The values are fed in place of the initializers'
-  outputs, so one run sets all variables and no op is added to the graph.
-  """
-  feed = {}
-  for v in variables:
-    shape = v.shape.as_list()
-    kind = v.op.name.rsplit('/', 1)[-1]
-    if kind == 'weights':
-      value = rng.normal(0.0, np.sqrt(2.0 / np.prod(shape[:-1])), shape)
-      if v.op.name.endswith('/conv3/weights'):
-        value *= 0.25
-    elif kind in ('gamma', 'moving_variance'):
-      value = rng.uniform(0.5, 1.5, shape)
-    elif kind in ('biases', 'beta', 'moving_mean'):
-      value = rng.normal(0.0, 0.1, shape)
-    else:
-      raise AssertionError('unexpected variable %s' % v.op.name)
-    feed[v.initial_value] = value.astype(np.float32)
-  sess.run([v.initializer for v in variables], feed)
-
-
-def _count_parameters(variables):
-  return sum(int(np.prod(v.shape.as_list())) for v in variables)
-
-
-def _shapes(variables):
-  return {v.op.name: v.shape.as_list() for v in variables}
+  return oracle_lib.build(lib, lib.resnet_v1, inputs, _tiny_blocks(block_fn),
+                          scope=TINY_SCOPE, **kwargs)
 
 
 # ---------------------------------------------------------------------------
@@ -115,12 +68,14 @@ def v1_50_224():
   graph = tf.Graph()
   with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, 224, 224, 3])
-    net, end_points = _build(resnet_v1, resnet_v1.resnet_v1_50, images,
-                             num_classes=1000, is_training=False)
+    net, end_points = oracle_lib.build(resnet_v1, resnet_v1.resnet_v1_50,
+                                       images, num_classes=1000,
+                                       is_training=False)
     variables = tf.global_variables()
-    non_strided = _build(resnet_v1, resnet_v1.resnet_v1_50, images,
-                         num_classes=1000, is_training=False, reuse=True,
-                         store_non_strided_activations=True)
+    non_strided = oracle_lib.build(resnet_v1, resnet_v1.resnet_v1_50, images,
+                                   num_classes=1000, is_training=False,
+                                   reuse=True,
+                                   store_non_strided_activations=True)
     all_variables = tf.global_variables()
   return {'graph': graph, 'images': images, 'net': net,
           'end_points': end_points, 'variables': variables,
@@ -133,50 +88,11 @@ def oracle_v1_50_224():
   graph = tf.Graph()
   with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, 224, 224, 3])
-    net, end_points = _build(oracle, oracle.resnet_v1_50, images,
-                             num_classes=1000, is_training=False)
+    net, end_points = oracle_lib.build(oracle, oracle.resnet_v1_50, images,
+                                       num_classes=1000, is_training=False)
     variables = tf.global_variables()
   return {'graph': graph, 'net': net, 'end_points': end_points,
           'variables': variables}
-
-
-def _run_against_oracle(ckpt_dir, build_towers, images, seed):
-  """Runs the towers of `build_towers` in both libraries on oracle weights.
-
-  The oracle graph gets random weights and moving statistics and saves them;
-  our graph restores that checkpoint with a Saver keyed by our own variable
-  names, so a missing or renamed variable fails the restore.
-
-  Args:
-    ckpt_dir: directory for the checkpoint.
-    build_towers: callable(lib, inputs) -> dict from tower name to
-      (net, end_points); towers after the first reuse its variables.
-    images: numpy input batch.
-    seed: seed of the random weights.
-
-  Returns:
-    dict with 'ckpt_names' (names in the checkpoint) and, for 'oracle' and
-    'ours', the sorted variable 'names' and the evaluated towers 'outputs'.
-  """
-  ckpt = str(ckpt_dir / 'oracle.ckpt')
-  results = {}
-  for name, lib in (('oracle', oracle), ('ours', resnet_v1)):
-    graph = tf.Graph()
-    with graph.as_default(), graph_building.fast_graph_building():
-      towers = build_towers(lib, tf.constant(images))
-      variables = tf.global_variables()
-      with tf.Session() as sess:
-        if lib is oracle:
-          _initialize_randomly(sess, variables, np.random.RandomState(seed))
-          tf.train.Saver().save(sess, ckpt)
-        else:
-          saver = tf.train.Saver(var_list={v.op.name: v for v in variables})
-          saver.restore(sess, ckpt)
-        outputs = sess.run(towers)
-    results[name] = {'names': sorted(v.op.name for v in variables),
-                     'outputs': outputs}
-  results['ckpt_names'] = sorted(n for n, _ in tf.train.list_variables(ckpt))
-  return results
 
 
 @pytest.fixture(scope='module')
@@ -199,7 +115,8 @@ def tiny_vs_oracle(tmp_path_factory):
                       reuse=True),
     }
 
-  return _run_against_oracle(tmp_path_factory.mktemp('tiny'), build_towers,
+  return oracle_lib.run_against_oracle(
+      tmp_path_factory.mktemp('tiny'), oracle, resnet_v1, build_towers,
                              images.astype(np.float32), seed=2)
 
 
@@ -210,11 +127,13 @@ def v1_50_vs_oracle(tmp_path_factory):
 
   def build_towers(lib, inputs):
     def net(**kwargs):
-      return _build(lib, lib.resnet_v1_50, inputs, num_classes=10, **kwargs)
+      return oracle_lib.build(lib, lib.resnet_v1_50, inputs, num_classes=10,
+                              **kwargs)
     return {'training': net(is_training=True),
             'inference': net(is_training=False, reuse=True)}
 
-  return _run_against_oracle(tmp_path_factory.mktemp('v1_50'), build_towers,
+  return oracle_lib.run_against_oracle(
+      tmp_path_factory.mktemp('v1_50'), oracle, resnet_v1, build_towers,
                              images.astype(np.float32), seed=4)
 
 
@@ -228,7 +147,7 @@ def test_variable_names_and_shapes_match_published_checkpoint(v1_50_224):
   In V1 every convolution, the root and the projection shortcut included, is
   followed by a 'BatchNorm' and has no biases; only the logits have biases.
   """
-  shapes = _shapes(v1_50_224['variables'])
+  shapes = oracle_lib.shapes(v1_50_224['variables'])
   unit = SCOPE + '/block1/unit_1/bottleneck_v1'
   expected = {
       SCOPE + '/conv1/weights': [7, 7, 3, 64],
@@ -257,8 +176,8 @@ def test_variable_names_and_shapes_match_published_checkpoint(v1_50_224):
 def test_all_variable_names_and_shapes_equal_oracle(v1_50_224,
                                                     oracle_v1_50_224):
   """The full resnet_v1_50 variable set (names and shapes) is the oracle's."""
-  ours = _shapes(v1_50_224['variables'])
-  theirs = _shapes(oracle_v1_50_224['variables'])
+  ours = oracle_lib.shapes(v1_50_224['variables'])
+  theirs = oracle_lib.shapes(oracle_v1_50_224['variables'])
   assert sorted(ours) == sorted(theirs)
   assert ours == theirs
 
@@ -444,7 +363,7 @@ def test_bounded_unit_with_projection_stays_in_relu6_range(graph, rng,
   assert bounded['shortcut'].op.type == 'Relu6'
   assert unbounded['shortcut'].op.type != 'Relu6'
   with tf.Session() as sess:
-    _initialize_randomly(sess, tf.global_variables(), rng)
+    oracle_lib.initialize_randomly(sess, tf.global_variables(), rng)
     bounded, unbounded = sess.run([bounded, unbounded])
   for name in ('output', 'shortcut'):
     values = bounded[name]
@@ -481,7 +400,7 @@ def test_bounded_identity_unit_clips_the_residual(graph, rng, unit_name):
                               **unit_args)
   assert not any('shortcut' in v.op.name for v in tf.global_variables())
   with tf.Session() as sess:
-    _initialize_randomly(sess, tf.global_variables(), rng)
+    oracle_lib.initialize_randomly(sess, tf.global_variables(), rng)
     bounded, unbounded = sess.run([bounded, unbounded])
   assert 0.1 < unbounded['output'][0].max() < 6
   np.testing.assert_allclose(bounded['output'][0], unbounded['output'][0],
@@ -509,7 +428,7 @@ def test_bounded_activations_through_arg_scope_bound_every_unit(graph, rng):
   units = sorted(k for k in bounded if k.endswith('/bottleneck_v1'))
   assert len(units) == sum(units for _, _, units, _ in TINY_BLOCKS)
   with tf.Session() as sess:
-    _initialize_randomly(sess, tf.global_variables(), rng)
+    oracle_lib.initialize_randomly(sess, tf.global_variables(), rng)
     bounded, unbounded = sess.run(([bounded[k] for k in units],
                                    [unbounded[k] for k in units]))
   for key, value in zip(units, bounded):
@@ -552,7 +471,7 @@ def test_store_non_strided_activations_leaves_the_output_unchanged(
   dense_net, dense_end_points = v1_50_224['non_strided']
   blocks = ['%s/block%d' % (SCOPE, b) for b in (1, 2, 3, 4)]
   with v1_50_224['graph'].as_default(), tf.Session() as sess:
-    _initialize_randomly(sess, v1_50_224['variables'], rng)
+    oracle_lib.initialize_randomly(sess, v1_50_224['variables'], rng)
     default, dense = sess.run(
         [(default_net, [default_end_points[b] for b in blocks]),
          (dense_net, [dense_end_points[b] for b in blocks])],
@@ -580,7 +499,7 @@ def test_store_non_strided_activations_changes_training_statistics(graph,
   dense, _ = _build_tiny(images, num_classes=5, is_training=True,
                          reuse=True, store_non_strided_activations=True)
   with tf.Session() as sess:
-    _initialize_randomly(sess, tf.global_variables(), rng)
+    oracle_lib.initialize_randomly(sess, tf.global_variables(), rng)
     default, dense = sess.run([default, dense])
   assert np.std(default) > 0.1
   assert np.abs(dense - default).max() > 1e-3
@@ -616,7 +535,7 @@ def test_output_stride_matches_subsampled_nominal_features(
   size = 64 // output_stride + 1
   assert dense.shape.as_list() == [1, size, size, depth]
   with tf.Session() as sess:
-    _initialize_randomly(sess, tf.global_variables(), rng)
+    oracle_lib.initialize_randomly(sess, tf.global_variables(), rng)
     nominal_value, dense_value = sess.run([nominal, dense])
   factor = 32 // output_stride
   assert np.max(np.abs(nominal_value)) > 1e-2

@@ -11,9 +11,9 @@ built once per module in fixtures that hold their own graph.
 """
 
 import numpy as np
+import oracle as oracle_lib
 import pytest
 import tensorflow.compat.v1 as tf
-import tf_slim as slim
 
 # The oracle needs the compatibility fix that `import nets` installs.
 from tf_slim.nets import resnet_v2 as oracle
@@ -44,20 +44,10 @@ def _tiny_blocks(lib):
           for scope, depth, units, stride in TINY_BLOCKS]
 
 
-def _build(lib, fn, *args, **kwargs):
-  """Calls a builder of `lib` under `lib`'s own default arg_scope.
-
-  The published models are built under `resnet_arg_scope` (batch norm after
-  convolutions, no biases there); without it the names would not match.
-  """
-  with slim.arg_scope(lib.resnet_arg_scope()):
-    return fn(*args, **kwargs)
-
-
 def _build_tiny(lib, inputs, scope=TINY_SCOPE, **kwargs):
   """The tiny net of `lib`, in scope 'tiny' unless told otherwise."""
-  return _build(lib, lib.resnet_v2, inputs, _tiny_blocks(lib), scope=scope,
-                **kwargs)
+  return oracle_lib.build(lib, lib.resnet_v2, inputs, _tiny_blocks(lib),
+                          scope=scope, **kwargs)
 
 
 def _halve(size, times):
@@ -65,47 +55,6 @@ def _halve(size, times):
   for _ in range(times):
     size = (size + 1) // 2
   return size
-
-
-def _initialize_randomly(sess, variables, rng):
-  """Initializes every variable with random, non-trivial values.
-
-  Initializers leave biases and beta at 0, gamma and moving_variance at 1
-  and moving_mean at 0, which would hide a mix-up of any of them. Weights
-  have He scale, except that each unit's last convolution is scaled down:
-  with moving statistics that do not match the data (inference mode), full
-  size residuals would double the variance of the identity path at every
-  unit, and logits in the thousands would make a 1e-5 tolerance meaningless.
-  The values are fed in place of the initializers' outputs, so one run sets
-  all variables and no op is added to the graph.
-  """
-  feed = {}
-  for v in variables:
-    shape = v.shape.as_list()
-    kind = v.op.name.rsplit('/', 1)[-1]
-    if kind == 'weights':
-      fan_in = int(np.prod(shape[:-1]))
-      value = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
-      if v.op.name.endswith('/conv3/weights'):
-        value *= 0.25
-    elif kind in ('gamma', 'moving_variance'):
-      value = rng.uniform(0.5, 1.5, shape)
-    elif kind in ('biases', 'beta', 'moving_mean'):
-      value = rng.normal(0.0, 0.1, shape)
-    else:
-      raise AssertionError('unexpected variable %s' % v.op.name)
-    feed[v.initial_value] = value.astype(np.float32)
-  sess.run([v.initializer for v in variables], feed)
-
-
-def _count_parameters(variables):
-  return sum(int(np.prod(v.shape.as_list())) for v in variables)
-
-
-def _graph_size(graph):
-  """(number of ops, number of global variables) of `graph`."""
-  with graph.as_default(), graph_building.fast_graph_building():
-    return len(graph.get_operations()), len(tf.global_variables())
 
 
 # ---------------------------------------------------------------------------
@@ -118,8 +67,8 @@ def v2_50_224():
   graph = tf.Graph()
   with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [None, 224, 224, 3])
-    net, end_points = _build(resnet_v2, resnet_v2.resnet_v2_50, images,
-                             num_classes=1000)
+    net, end_points = oracle_lib.build(resnet_v2, resnet_v2.resnet_v2_50,
+                                       images, num_classes=1000)
     variables = tf.global_variables()
   return {'graph': graph, 'net': net, 'end_points': end_points,
           'variables': variables}
@@ -131,55 +80,23 @@ def oracle_v2_50_224():
   graph = tf.Graph()
   with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [None, 224, 224, 3])
-    net, end_points = _build(oracle, oracle.resnet_v2_50, images,
-                             num_classes=1000)
+    net, end_points = oracle_lib.build(oracle, oracle.resnet_v2_50, images,
+                                       num_classes=1000)
     variables = tf.global_variables()
   return {'graph': graph, 'net': net, 'end_points': end_points,
           'variables': variables}
 
 
-def _run_against_oracle(ckpt_dir, build, images, seed):
-  """Runs `build` in both libraries on the oracle's random weights.
+def _training_and_inference(build):
+  """build(lib, inputs, is_training, reuse) -> both towers, keyed by mode.
 
-  The oracle graph gets random weights and moving statistics and saves them;
-  our graph restores that checkpoint with a Saver keyed by our own variable
-  names, so a missing or renamed variable fails the restore. Each graph has a
-  training tower and an inference tower sharing the variables.
-
-  Args:
-    ckpt_dir: directory for the checkpoint.
-    build: callable(lib, inputs, is_training, reuse) -> (net, end_points).
-    images: numpy input batch.
-    seed: seed of the random weights.
-
-  Returns:
-    dict with 'ckpt_names' (names in the checkpoint) and, for 'oracle' and
-    'ours', the sorted variable names and, per is_training value, the
-    evaluated (net, end_points).
+  The training tower creates the variables, the inference tower reuses
+  them.
   """
-  ckpt = str(ckpt_dir / 'oracle.ckpt')
-  results = {}
-  for name, lib in (('oracle', oracle), ('ours', resnet_v2)):
-    graph = tf.Graph()
-    with graph.as_default(), graph_building.fast_graph_building():
-      inputs = tf.constant(images)
-      towers = {
-          True: build(lib, inputs, is_training=True, reuse=None),
-          False: build(lib, inputs, is_training=False, reuse=True),
-      }
-      variables = tf.global_variables()
-      with tf.Session() as sess:
-        if lib is oracle:
-          _initialize_randomly(sess, variables, np.random.RandomState(seed))
-          tf.train.Saver().save(sess, ckpt)
-        else:
-          saver = tf.train.Saver(var_list={v.op.name: v for v in variables})
-          saver.restore(sess, ckpt)
-        outputs = sess.run(towers)
-    results[name] = {'names': sorted(v.op.name for v in variables),
-                     'outputs': outputs}
-  results['ckpt_names'] = sorted(n for n, _ in tf.train.list_variables(ckpt))
-  return results
+  def towers(lib, inputs):
+    return {True: build(lib, inputs, is_training=True, reuse=None),
+            False: build(lib, inputs, is_training=False, reuse=True)}
+  return towers
 
 
 @pytest.fixture(scope='module')
@@ -191,8 +108,9 @@ def tiny_vs_oracle(tmp_path_factory):
     return _build_tiny(lib, inputs, num_classes=5, is_training=is_training,
                        reuse=reuse)
 
-  return _run_against_oracle(tmp_path_factory.mktemp('tiny'), build,
-                             images.astype(np.float32), seed=2)
+  return oracle_lib.run_against_oracle(
+      tmp_path_factory.mktemp('tiny'), oracle, resnet_v2,
+      _training_and_inference(build), images.astype(np.float32), seed=2)
 
 
 @pytest.fixture(scope='module')
@@ -201,11 +119,12 @@ def v2_50_vs_oracle(tmp_path_factory):
   images = np.random.RandomState(3).normal(size=(2, 64, 64, 3))
 
   def build(lib, inputs, is_training, reuse):
-    return _build(lib, lib.resnet_v2_50, inputs, num_classes=10,
-                  is_training=is_training, reuse=reuse)
+    return oracle_lib.build(lib, lib.resnet_v2_50, inputs, num_classes=10,
+                            is_training=is_training, reuse=reuse)
 
-  return _run_against_oracle(tmp_path_factory.mktemp('v2_50'), build,
-                             images.astype(np.float32), seed=4)
+  return oracle_lib.run_against_oracle(
+      tmp_path_factory.mktemp('v2_50'), oracle, resnet_v2,
+      _training_and_inference(build), images.astype(np.float32), seed=4)
 
 
 @pytest.fixture(scope='module')
@@ -218,15 +137,16 @@ def v2_50_dynamic():
   graph = tf.Graph()
   with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [None, None, None, 3])
-    pooled, pooled_end_points = _build(
+    pooled, pooled_end_points = oracle_lib.build(
         resnet_v2, resnet_v2.resnet_v2_50, images, num_classes=None,
         is_training=False)
     num_variables = len(tf.global_variables())
-    dense, dense_end_points = _build(
+    dense, dense_end_points = oracle_lib.build(
         resnet_v2, resnet_v2.resnet_v2_50, images, num_classes=None,
         is_training=False, global_pool=False, reuse=True)
     sess = tf.Session()
-    _initialize_randomly(sess, tf.global_variables(), np.random.RandomState(6))
+    oracle_lib.initialize_randomly(sess, tf.global_variables(),
+                                   np.random.RandomState(6))
   yield {'graph': graph, 'images': images, 'sess': sess,
          'pooled': pooled, 'pooled_end_points': pooled_end_points,
          'dense': dense, 'dense_end_points': dense_end_points,
@@ -450,7 +370,7 @@ def tiny_output_strides():
                          end_points[TINY_SCOPE + '/conv1'].shape.as_list())
                      for s, (net, end_points) in towers.items()}
     with tf.Session() as sess:
-      _initialize_randomly(sess, tf.global_variables(), rng)
+      oracle_lib.initialize_randomly(sess, tf.global_variables(), rng)
       values = sess.run({s: net for s, (net, _) in towers.items()})
   return {'static_shapes': static_shapes, 'values': values}
 
@@ -485,9 +405,9 @@ def test_output_stride_matches_subsampled_nominal_features(
 def test_output_stride_16_shapes_at_321(graph):
   """Aligned dense prediction: 321x321 becomes (321 - 1) / 16 + 1 = 21."""
   images = tf.placeholder(tf.float32, [1, 321, 321, 3])
-  net, end_points = _build(resnet_v2, resnet_v2.resnet_v2_50, images,
-                           num_classes=None, global_pool=False,
-                           output_stride=16, is_training=False)
+  net, end_points = oracle_lib.build(resnet_v2, resnet_v2.resnet_v2_50, images,
+                                     num_classes=None, global_pool=False,
+                                     output_stride=16, is_training=False)
   assert end_points[SCOPE + '/block1'].shape.as_list() == [1, 41, 41, 256]
   assert end_points[SCOPE + '/block2'].shape.as_list() == [1, 21, 21, 512]
   assert end_points[SCOPE + '/block3'].shape.as_list() == [1, 21, 21, 1024]
@@ -576,7 +496,7 @@ def test_reuse_shares_variables(graph, rng):
                           is_training=False, reuse=True)
   assert len(tf.global_variables()) == num_variables
   with tf.Session() as sess:
-    _initialize_randomly(sess, tf.global_variables(), rng)
+    oracle_lib.initialize_randomly(sess, tf.global_variables(), rng)
     first_value, second_value = sess.run([first, second])
   assert np.max(np.abs(first_value)) > 1e-3
   np.testing.assert_allclose(first_value, second_value, rtol=0, atol=1e-6)
@@ -639,10 +559,10 @@ BAD_ARGUMENTS = [
 def test_bad_arguments_raise_before_building(graph, shape, kwargs, message):
   """A clear ValueError, and the user's graph is left exactly as it was."""
   images = tf.placeholder(tf.float32, shape)
-  before = _graph_size(graph)
+  before = oracle_lib.graph_size(graph)
   with pytest.raises(ValueError, match=message):
-    _build(resnet_v2, resnet_v2.resnet_v2_50, images, **kwargs)
-  assert _graph_size(graph) == before
+    oracle_lib.build(resnet_v2, resnet_v2.resnet_v2_50, images, **kwargs)
+  assert oracle_lib.graph_size(graph) == before
   assert tf.global_variables() == []
 
 
@@ -676,10 +596,10 @@ def test_spatial_squeeze_of_dense_logits_leaves_graph_untouched(graph):
   and the output stride before any variable is created.
   """
   images = tf.placeholder(tf.float32, [1, 65, 65, 3])
-  before = _graph_size(graph)
+  before = oracle_lib.graph_size(graph)
   with pytest.raises(ValueError, match='spatial_squeeze'):
     _squeeze_dense_logits(images)
-  assert _graph_size(graph) == before
+  assert oracle_lib.graph_size(graph) == before
   assert tf.global_variables() == []
 
 
@@ -722,7 +642,7 @@ def test_inference_mode_queues_no_updates_and_ignores_batch(graph, rng):
   assert tf.get_collection(tf.GraphKeys.UPDATE_OPS) == []
   batch = rng.normal(size=(3, 33, 33, 3)).astype(np.float32)
   with tf.Session() as sess:
-    _initialize_randomly(sess, tf.global_variables(), rng)
+    oracle_lib.initialize_randomly(sess, tf.global_variables(), rng)
     together = sess.run(logits, {images: batch})
     alone = sess.run(logits, {images: batch[:1]})
   np.testing.assert_allclose(alone, together[:1], rtol=0, atol=1e-5)

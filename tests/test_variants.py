@@ -16,6 +16,7 @@ shared full-depth builds (conftest's `full_depth_net`), through `named_net`.
 """
 
 import numpy as np
+import oracle as oracle_lib
 import pytest
 import tensorflow.compat.v1 as tf
 from tensorflow.python.framework import tensor_util
@@ -36,26 +37,6 @@ def _lib(name):
   return LIBS[name[:len('resnet_vN')]]
 
 
-def _build(lib, fn, *args, **kwargs):
-  """Calls `fn` under `lib`'s default arg_scope, as the nets are meant to be."""
-  with slim.arg_scope(lib.resnet_arg_scope()):
-    return fn(*args, **kwargs)
-
-
-def _shapes(variables):
-  return {v.op.name: v.shape.as_list() for v in variables}
-
-
-def _count_parameters(variables):
-  return sum(int(np.prod(v.shape.as_list())) for v in variables)
-
-
-def _graph_size(graph):
-  """(number of ops, number of global variables) of `graph`."""
-  with graph.as_default(), graph_building.fast_graph_building():
-    return len(graph.get_operations()), len(tf.global_variables())
-
-
 @pytest.fixture
 def named_net(full_depth_net):
   """`named_net(name)` -> dict, from the session's shared full-depth builds.
@@ -71,10 +52,11 @@ def named_net(full_depth_net):
     built = full_depth_net(name)
     assert built.image_size == getattr(_lib(name), name).default_image_size
     with built.graph.as_default():
-      return {'graph': built.graph, 'net': built.net,
-              'end_points': built.end_points,
-              'shapes': _shapes(tf.global_variables()),
-              'trainable': _count_parameters(tf.trainable_variables())}
+      variables, trainable = tf.global_variables(), tf.trainable_variables()
+    return {'graph': built.graph, 'net': built.net,
+            'end_points': built.end_points,
+            'shapes': oracle_lib.shapes(variables),
+            'trainable': oracle_lib.count_parameters(trainable)}
 
   return get
 
@@ -396,10 +378,11 @@ def _v1_50_at_stride_16(**kwargs):
   graph = tf.Graph()
   with graph.as_default(), graph_building.fast_graph_building():
     images = tf.placeholder(tf.float32, [1, 224, 224, 3])
-    net, end_points = _build(resnet_v1, resnet_v1.resnet_v1_50, images,
-                             is_training=False, global_pool=False,
-                             output_stride=16, **kwargs)
-    shapes = _shapes(tf.global_variables())
+    net, end_points = oracle_lib.build(resnet_v1, resnet_v1.resnet_v1_50,
+                                       images, is_training=False,
+                                       global_pool=False, output_stride=16,
+                                       **kwargs)
+    shapes = oracle_lib.shapes(tf.global_variables())
   return {'graph': graph, 'net': net, 'end_points': end_points,
           'shapes': shapes}
 
@@ -451,9 +434,9 @@ def test_multi_grid_on_a_custom_v2_stack(graph):
 
   images = tf.placeholder(tf.float32, [1, 65, 65, 3])
   for scope in ('plain', 'grid'):
-    net, _ = _build(resnet_v2, resnet_v2.resnet_v2, images,
-                    blocks(scope == 'grid'), output_stride=8,
-                    global_pool=False, scope=scope)
+    net, _ = oracle_lib.build(resnet_v2, resnet_v2.resnet_v2, images,
+                              blocks(scope == 'grid'), output_stride=8,
+                              global_pool=False, scope=scope)
     assert net.shape.as_list() == [1, 9, 9, 32]
   unit = '%s/block%d/unit_%d/bottleneck_v2/conv2'
   assert _atrous_rate(graph, unit % ('grid', 2, 1)) == [1, 1]
@@ -477,10 +460,10 @@ def test_bad_multi_grid_raises_before_building(graph, builder, multi_grid,
                                                message):
   """One positive integer rate per unit of the last block, or a ValueError."""
   images = tf.placeholder(tf.float32, [1, 224, 224, 3])
-  before = _graph_size(graph)
+  before = oracle_lib.graph_size(graph)
   with pytest.raises(ValueError, match='multi_grid.*' + message):
     builder(images, output_stride=16, multi_grid=multi_grid)
-  assert _graph_size(graph) == before
+  assert oracle_lib.graph_size(graph) == before
 
 
 def test_depth_multiplier_scales_block_widths(v1_50_multi_grid):
@@ -525,10 +508,10 @@ def test_non_positive_depth_multiplier_raises(graph, builder,
                                               depth_multiplier):
   """A ValueError naming the argument, before anything is built."""
   images = tf.placeholder(tf.float32, [1, 32, 32, 3])
-  before = _graph_size(graph)
+  before = oracle_lib.graph_size(graph)
   with pytest.raises(ValueError, match=r'depth_multiplier must be > 0'):
     builder(images, depth_multiplier=depth_multiplier)
-  assert _graph_size(graph) == before
+  assert oracle_lib.graph_size(graph) == before
 
 
 # ---------------------------------------------------------------------------
@@ -557,10 +540,10 @@ def test_custom_stack_with_cifar_root(graph, family):
   lib = LIBS[family]
   version = family[-2:]
   images = tf.placeholder(tf.float32, [2, 32, 32, 3])
-  net, end_points = _build(lib, getattr(lib, family), images,
-                           _custom_blocks(lib), num_classes=3, root='cifar',
-                           scope='custom')
-  shapes = _shapes(tf.global_variables())
+  net, end_points = oracle_lib.build(lib, getattr(lib, family), images,
+                                     _custom_blocks(lib), num_classes=3,
+                                     root='cifar', scope='custom')
+  shapes = oracle_lib.shapes(tf.global_variables())
   unit = 'custom/%s/unit_%d/basic_block_' + version + '/%s'
   assert shapes['custom/conv1/weights'] == [3, 3, 3, 16]
   assert shapes[unit % ('block1', 1, 'shortcut/weights')] == [1, 1, 16, 8]
@@ -586,8 +569,8 @@ def test_generator_default_scope_is_the_family(graph, family):
   """Without `scope`, the generator names its variables after the family."""
   lib = LIBS[family]
   images = tf.placeholder(tf.float32, [1, 32, 32, 3])
-  _build(lib, getattr(lib, family), images, _custom_blocks(lib),
-         root='cifar')
+  oracle_lib.build(lib, getattr(lib, family), images, _custom_blocks(lib),
+                   root='cifar')
   names = [v.op.name for v in tf.global_variables()]
   assert names and all(n.startswith(family + '/') for n in names)
 
@@ -598,12 +581,12 @@ def test_unknown_root_raises_listing_accepted_roots(graph, family, root):
   """A ValueError naming the three roots, before anything is built."""
   lib = LIBS[family]
   images = tf.placeholder(tf.float32, [1, 32, 32, 3])
-  before = _graph_size(graph)
+  before = oracle_lib.graph_size(graph)
   with pytest.raises(ValueError,
                      match=r"root must be one of beta, cifar, standard; got "
                      r"'%s'" % root):
     getattr(lib, family)(images, _custom_blocks(lib), root=root)
-  assert _graph_size(graph) == before
+  assert oracle_lib.graph_size(graph) == before
 
 
 # ---------------------------------------------------------------------------
@@ -623,11 +606,11 @@ def test_arguments_after_spatial_squeeze_are_keyword_only(graph, builder):
   either must not bind to something else here.
   """
   images = tf.placeholder(tf.float32, [1, 32, 32, 3])
-  before = _graph_size(graph)
+  before = oracle_lib.graph_size(graph)
   for extra in ([True], [None, 'scope'], [False, 8, 1]):
     with pytest.raises(TypeError, match='positional'):
       builder(images, 10, True, True, None, True, *extra)
-  assert _graph_size(graph) == before
+  assert oracle_lib.graph_size(graph) == before
 
 
 def test_resnet_v2_50_positional_arguments_bind_in_slim_order(graph):
@@ -638,8 +621,8 @@ def test_resnet_v2_50_positional_arguments_bind_in_slim_order(graph):
   no squeeze give [1, 5, 5, 10] logits; a shifted binding would not.
   """
   images = tf.placeholder(tf.float32, [1, 65, 65, 3])
-  logits, end_points = _build(resnet_v2, resnet_v2.resnet_v2_50, images, 10,
-                              False, False, 16, False)
+  logits, end_points = oracle_lib.build(resnet_v2, resnet_v2.resnet_v2_50,
+                                        images, 10, False, False, 16, False)
   assert logits.shape.as_list() == [1, 5, 5, 10]
   assert 'global_pool' not in end_points
   assert 'resnet_v2_50/spatial_squeeze' not in end_points
