@@ -9,9 +9,8 @@ everything it started is killed.
 
 * Two synchronous workers train the digits model to the accuracy a single
   process of the same global batch reaches, and their checkpoints hold the
-  single process's variables (eval reads them unchanged).
-* A worker killed mid-run is restarted by the launcher and rejoins; the
-  run still ends at the last step.
+  single process's variables (eval reads them unchanged), although one of
+  them is killed early on: the launcher restarts it and it rejoins.
 * The chief killed mid-run is restarted, resumes from its last checkpoint
   and finishes.
 
@@ -118,63 +117,56 @@ def _accuracy_config(train_dir, digits, batch_size):
                  moving_average_decay=0.9, log_every_n_steps=20)
 
 
-def test_two_workers_train_as_well_as_one_process(tmp_path, digits, trained):
-  """Two synchronous workers of batch 16 train like one process of batch 32.
+def test_two_workers_train_well_and_a_killed_worker_rejoins(
+    tmp_path, digits, trained):
+  """Two synchronous workers of batch 16, one of them killed early on.
 
-  The checkpoints hold exactly the single process's variables (those of the
-  session's shared single-process run of the same model), every one whole,
-  the run ends at the last step, and the model reaches the accuracy every
-  healthy single-process run of the recipe reaches (see _HEALTHY_ACCURACY;
-  how the graph places variables and aggregates the replicas' gradients is
-  checked in test_cluster.py, in one process).
+  Worker 1 is killed with SIGKILL once the cluster has taken 20 steps; the
+  launcher restarts it, and it joins the running cluster again. The run
+  still ends at the last step, every checkpoint is whole and holds exactly
+  the variables of the session's shared single-process run of the same
+  model, and the model reaches the accuracy every healthy single-process
+  run of the recipe reaches (see _HEALTHY_ACCURACY; how the graph places
+  variables and aggregates the replicas' gradients is checked in
+  test_cluster.py, in one process). One cluster serves both claims: each
+  cluster start pays for three TensorFlow processes, and a run that loses
+  a worker and still trains well is the stronger statement.
   """
   run = cluster_run.ClusterRun(
       _accuracy_config(tmp_path / 'cluster', digits, batch_size=16),
       tmp_path / 'logs')
   try:
-    assert run.wait(_TIMEOUT) == 0, run.output
-  finally:
-    run.close()
-  assert 'worker 1 finished' in run.output
-  latest = _all_checkpoints_whole(tmp_path / 'cluster')
-  assert _step_of(latest) == _STEPS
-  _, single_checkpoint = trained
-  assert _checkpoint_is_whole(latest) == _checkpoint_is_whole(
-      single_checkpoint)
-  for task in ('worker 0', 'worker 1'):
-    _assert_joined(run, task)
-  assert ('Finished at global step %d ' % _STEPS
-          in run.task_log('worker 0')), run.task_log('worker 0')[-2000:]
-  accuracy = _accuracy(tmp_path / 'cluster', digits, tmp_path / 'eval')
-  assert accuracy > _HEALTHY_ACCURACY, accuracy
-
-
-def test_killed_worker_rejoins(tmp_path, digits):
-  config = _config(tmp_path / 'train', digits, max_number_of_steps=50,
-                   save_interval_steps=10)
-  run = cluster_run.ClusterRun(config, tmp_path / 'logs')
-  try:
     run.wait_for(lambda: run.joined('worker 1'), _TIMEOUT,
                  'worker 1 joining')
-    run.wait_for_cluster_step(10, _TIMEOUT)
+    run.wait_for_cluster_step(20, _TIMEOUT)
     first_pid = run.pids()['worker 1']
     run.kill_task('worker 1')
     assert run.wait(_TIMEOUT) == 0, run.output
   finally:
     run.close()
+  # The launcher restarted worker 1 once; restarted, it joined the running
+  # cluster again and ended cleanly (the chief may have finished the steps
+  # meanwhile: it needs no other worker to go on; see the module docstring).
   assert ('worker 1 exited with status -%d; restarting it (1 of 3)'
           % signal.SIGKILL) in run.output
   assert run.pids()['worker 1'] != first_pid
-  log = run.task_log('worker 1')
-  assert log.count('==== local_cluster: starting worker 1') == 2
-  # Restarted, it joined the running cluster again and ended cleanly (the
-  # chief may have finished the steps meanwhile: it needs no other worker
-  # to go on; see the module docstring).
+  assert run.task_log('worker 1').count(
+      '==== local_cluster: starting worker 1') == 2
   _assert_joined(run, 'worker 1', start=2)
   restarted = run.output.index('restarting it (1 of 3)')
   assert 'worker 1 finished' in run.output[restarted:], run.output
+  # The chief ran once, from the first step to the last.
   assert run.task_log('worker 0').count('==== local_cluster: starting') == 1
-  assert _step_of(_all_checkpoints_whole(tmp_path / 'train')) == 50
+  _assert_joined(run, 'worker 0')
+  assert ('Finished at global step %d ' % _STEPS
+          in run.task_log('worker 0')), run.task_log('worker 0')[-2000:]
+  latest = _all_checkpoints_whole(tmp_path / 'cluster')
+  assert _step_of(latest) == _STEPS
+  _, single_checkpoint = trained
+  assert _checkpoint_is_whole(latest) == _checkpoint_is_whole(
+      single_checkpoint)
+  accuracy = _accuracy(tmp_path / 'cluster', digits, tmp_path / 'eval')
+  assert accuracy > _HEALTHY_ACCURACY, accuracy
 
 
 def test_killed_chief_resumes_from_its_last_checkpoint(tmp_path, digits):
