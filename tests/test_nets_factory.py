@@ -4,8 +4,10 @@ Slim-style training and evaluation scripts only ever name a network, so the
 registry has to hold every builder with its family's arg scope, and
 `get_network_fn` has to apply that scope and pass the caller's settings
 through. The registry also pins each net's parameter and multiply-add counts
-(`ModelInfo`); building every net at full depth and recounting is what keeps
-those numbers (and, with them, every builder's architecture) honest.
+(`ModelInfo`). Two independent counts keep those numbers (and, with them,
+every builder's architecture) honest: the hand count of tests/arithmetic.py
+for every net, and full-depth builds of one net of every kind, which must
+agree with both.
 """
 
 import dataclasses
@@ -13,6 +15,7 @@ import inspect
 import os
 import re
 
+import arithmetic
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -240,19 +243,53 @@ def test_model_info_matches_name(name):
   assert fn.default_image_size == info.default_image_size
 
 
-@pytest.mark.xdist_group('full_depth')
-@pytest.mark.parametrize('name', ALL_NAMES)
-def test_measured_params_and_mult_adds(name, full_depth):
-  """Full-depth build at the default size gives exactly the pinned numbers.
+# One net of every kind (family, unit and root). Deeper nets of a kind run
+# the same code with more units (their units per block are checked against
+# the papers above), so building them too would add time, not information.
+BUILT_KINDS = {
+    ('resnet_v1', 'bottleneck', 'standard'): 'resnet_v1_50',
+    ('resnet_v2', 'bottleneck', 'standard'): 'resnet_v2_50',
+    ('resnet_v1', 'bottleneck', 'beta'): 'resnet_v1_50_beta',
+    ('resnet_v2', 'bottleneck', 'beta'): 'resnet_v2_50_beta',
+    ('resnet_v1', 'basic', 'standard'): 'resnet_v1_18',
+    ('resnet_v2', 'basic', 'standard'): 'resnet_v2_18',
+    ('resnet_v1', 'basic', 'cifar'): 'resnet_v1_cifar_20',
+    ('resnet_v2', 'basic', 'cifar'): 'resnet_v2_cifar_20',
+    ('resnet_v2', 'bottleneck', 'cifar'): 'resnet_v2_cifar_164',
+}
 
-  This is the construction test of every builder at full depth: a changed
-  unit, width, stride or root shows up in the parameter count, the
-  multiply-adds (which depend on every spatial size) or both. The counts are
-  what `nets.summary` measures on a batch of one image with the net's
-  reference class count.
-  """
+
+def test_built_kinds_cover_every_net():
+  kinds = {(info.family, info.unit, info.root)
+           for info in map(nets_factory.get_model_info, ALL_NAMES)}
+  assert kinds == set(BUILT_KINDS)
+  for kind, name in BUILT_KINDS.items():
+    info = nets_factory.get_model_info(name)
+    assert (info.family, info.unit, info.root) == kind
+
+
+@pytest.mark.parametrize('name', ALL_NAMES)
+def test_pinned_counts_are_the_hand_counts(name):
+  """Every net's pinned figures are what its architecture adds up to."""
   info = nets_factory.get_model_info(name)
   assert info.params is not None and info.mult_adds is not None
+  counted = arithmetic.counts_of(info)
+  assert (counted.params, counted.mult_adds) == (info.params, info.mult_adds)
+
+
+@pytest.mark.xdist_group('full_depth')
+@pytest.mark.parametrize('name', sorted(BUILT_KINDS.values()))
+def test_measured_params_and_mult_adds(name, full_depth):
+  """A full-depth build at the default size gives exactly the pinned numbers.
+
+  This is the construction test of every kind of net at full depth: a
+  changed unit, width, stride or root shows up in the parameter count, the
+  multiply-adds (which depend on every spatial size) or both. The counts are
+  what `nets.summary` measures on a batch of one image with the net's
+  reference class count, and they equal the hand count, which is how that
+  count earns its use for the nets not built here.
+  """
+  info = nets_factory.get_model_info(name)
   result = full_depth(name)
   assert result.image_size == info.default_image_size
   rows = {row.name: row for row in result.rows}
@@ -261,6 +298,8 @@ def test_measured_params_and_mult_adds(name, full_depth):
   assert result.mult_adds == info.mult_adds
   assert sum(row.params for row in result.rows) == info.params
   assert sum(row.mult_adds for row in result.rows) == info.mult_adds
+  assert arithmetic.counts_of(info) == (
+      info.params, len(result.variables), info.mult_adds)
 
 
 def test_each_named_net_is_a_def_with_the_full_signature():

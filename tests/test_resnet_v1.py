@@ -13,6 +13,7 @@ Full-depth graphs take seconds to build, so nets needed by several tests are
 built once per module in fixtures that hold their own graph.
 """
 
+import arithmetic
 import numpy as np
 import oracle as oracle_lib
 import pytest
@@ -22,6 +23,7 @@ import tf_slim as slim
 # The oracle needs the compatibility fix that `import nets` installs.
 from tf_slim.nets import resnet_v1 as oracle
 
+from nets import nets_factory
 from nets import resnet_v1
 from resnet_utils import graph_building
 
@@ -211,26 +213,34 @@ def test_end_point_shapes_at_224(v1_50_224):
   assert v1_50_224['net'].shape.as_list() == [1, 1000]
 
 
-@pytest.mark.xdist_group('full_depth')
-@pytest.mark.parametrize('depth, num_parameters', [
-    (50, 25557032),
-    (101, 44549160),
-    (152, 60192808),
-    (200, 64673832),
-    (18, 11689512),
-    (34, 21797672),
-])
-def test_trainable_parameter_counts(depth, num_parameters, full_depth):
+PUBLISHED_PARAMETERS = {  # with 1000 classes
+    50: 25557032, 101: 44549160, 152: 60192808, 200: 64673832,
+    18: 11689512, 34: 21797672,
+}
+
+
+@pytest.mark.parametrize('depth', sorted(PUBLISHED_PARAMETERS))
+def test_trainable_parameter_counts(depth):
   """Published counts with 1000 classes; a missing or extra unit shows here.
 
   ResNet-18/34 have the well-known 11.69M and 21.80M parameters of the paper's
-  basic-block nets (projection shortcuts where the depth changes).
+  basic-block nets (projection shortcuts where the depth changes). The net's
+  pinned count and the hand count of tests/arithmetic.py must both be the
+  published one; test_nets_factory checks both against full builds.
   """
+  info = nets_factory.get_model_info('resnet_v1_%d' % depth)
+  assert info.params == PUBLISHED_PARAMETERS[depth]
+  assert arithmetic.counts_of(info).params == PUBLISHED_PARAMETERS[depth]
+
+
+@pytest.mark.xdist_group('full_depth')
+@pytest.mark.parametrize('depth', [50, 18])
+def test_built_variables_lie_in_the_default_scope(depth, full_depth):
   built = full_depth('resnet_v1_%d' % depth)
   assert built.image_size == 224
-  assert built.trainable_params == num_parameters
+  assert built.trainable_params == PUBLISHED_PARAMETERS[depth]
   assert sum(int(np.prod(shape)) for _, shape, trainable in built.variables
-             if trainable) == num_parameters
+             if trainable) == PUBLISHED_PARAMETERS[depth]
   for name, _, _ in built.variables:
     assert name.startswith('resnet_v1_%d/' % depth)
 

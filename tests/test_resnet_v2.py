@@ -10,6 +10,7 @@ Full-depth graphs take seconds to build, so nets needed by several tests are
 built once per module in fixtures that hold their own graph.
 """
 
+import arithmetic
 import numpy as np
 import oracle as oracle_lib
 import pytest
@@ -18,6 +19,7 @@ import tensorflow.compat.v1 as tf
 # The oracle needs the compatibility fix that `import nets` installs.
 from tf_slim.nets import resnet_v2 as oracle
 
+from nets import nets_factory
 from nets import resnet_v2
 from resnet_utils import graph_building
 
@@ -203,24 +205,38 @@ def test_all_variable_names_and_shapes_equal_oracle(v2_50_224,
   assert ours == theirs
 
 
+PUBLISHED_COUNTS = {  # depth: (variables, parameters) with 1000 classes
+    50: (272, 25568360),
+    101: (544, 44577896),
+    152: (816, 60236904),
+    200: (1072, 64726120),
+}
+
+
+@pytest.mark.parametrize('depth', sorted(PUBLISHED_COUNTS))
+def test_variable_and_parameter_counts(depth):
+  """Published counts with 1000 classes; a missing or extra unit shows here.
+
+  The net's pinned count and the hand count of tests/arithmetic.py must
+  both be the published one; test_nets_factory checks both against full
+  builds, and the build below against the variables too.
+  """
+  info = nets_factory.get_model_info('resnet_v2_%d' % depth)
+  counted = arithmetic.counts_of(info)
+  assert info.params == PUBLISHED_COUNTS[depth][1]
+  assert (counted.variables, counted.params) == PUBLISHED_COUNTS[depth]
+
+
 @pytest.mark.xdist_group('full_depth')
-@pytest.mark.parametrize('depth, num_variables, num_parameters', [
-    (50, 272, 25568360),
-    (101, 544, 44577896),
-    (152, 816, 60236904),
-    (200, 1072, 64726120),
-])
-def test_variable_and_parameter_counts(depth, num_variables, num_parameters,
-                                       full_depth):
-  """Published counts with 1000 classes; a missing or extra unit shows here."""
-  built = full_depth('resnet_v2_%d' % depth)
+def test_built_variables_lie_in_the_default_scope(full_depth):
+  built = full_depth('resnet_v2_50')
   assert built.image_size == 224
-  assert len(built.variables) == num_variables
-  assert built.trainable_params == num_parameters
+  assert (len(built.variables), built.trainable_params) == (
+      PUBLISHED_COUNTS[50])
   assert sum(int(np.prod(shape)) for _, shape, trainable in built.variables
-             if trainable) == num_parameters
+             if trainable) == PUBLISHED_COUNTS[50][1]
   for name, _, _ in built.variables:
-    assert name.startswith('resnet_v2_%d/' % depth)
+    assert name.startswith('resnet_v2_50/')
 
 
 def test_default_image_size():
