@@ -11,171 +11,171 @@ import dataclasses
 import typing
 
 
-def _field(default, help_text):
+def field(default, help_text):
   return dataclasses.field(default=default, metadata={'help': help_text})
 
 
 @dataclasses.dataclass
 class TrainConfig:
   """Everything `train_lib.train` needs."""
-  train_dir: str = _field(
+  train_dir: str = field(
       '/tmp/tfmodel/', 'Directory for checkpoints and event logs; a run '
       'started again resumes from the last checkpoint here.')
-  dataset_name: str = _field('digits', 'Dataset to train on.')
-  dataset_split_name: str = _field('train', 'Split to train on.')
-  dataset_dir: typing.Optional[str] = _field(
+  dataset_name: str = field('digits', 'Dataset to train on.')
+  dataset_split_name: str = field('train', 'Split to train on.')
+  dataset_dir: typing.Optional[str] = field(
       None, 'Directory holding the converted dataset.')
-  model_name: str = _field('resnet_v2_50', 'Network from nets.nets_factory.')
-  preprocessing_name: typing.Optional[str] = _field(
+  model_name: str = field('resnet_v2_50', 'Network from nets.nets_factory.')
+  preprocessing_name: typing.Optional[str] = field(
       None, 'Preprocessing; the model\'s default when unset.')
-  batch_size: int = _field(32, 'Examples per training step.')
-  train_image_size: typing.Optional[int] = _field(
+  batch_size: int = field(32, 'Examples per training step.')
+  train_image_size: typing.Optional[int] = field(
       None, 'Input size; the model\'s default size when unset.')
-  random_flip: bool = _field(
+  random_flip: bool = field(
       True, 'Random left-right flips in training preprocessing; turn off for '
       'data whose mirror image is another thing (digits, text).')
-  max_number_of_steps: typing.Optional[int] = _field(
+  max_number_of_steps: typing.Optional[int] = field(
       None, 'Global step at which training stops; forever when unset.')
-  labels_offset: int = _field(
+  labels_offset: int = field(
       0, 'Subtracted from dataset labels, e.g. 1 to train a 1000-class net '
       'on 1001-label ImageNet records (label 0 = background).')
-  num_readers: int = _field(4, 'Files read in parallel.')
-  num_preprocessing_threads: int = _field(4, 'Parallel preprocessing calls.')
-  seed: typing.Optional[int] = _field(None, 'Graph-level random seed.')
+  num_readers: int = field(4, 'Files read in parallel.')
+  num_preprocessing_threads: int = field(4, 'Parallel preprocessing calls.')
+  seed: typing.Optional[int] = field(None, 'Graph-level random seed.')
   # Speed (see training/performance.py and BENCHMARKS.md).
-  precision: str = _field(
+  precision: str = field(
       'float32', 'Compute precision: float32, or float16 / bfloat16 mixed '
       'precision (variables stay float32, so checkpoints are unchanged; '
       'float16 trains with loss scaling).')
-  loss_scale: typing.Optional[float] = _field(
+  loss_scale: typing.Optional[float] = field(
       None, 'With --precision=float16: a fixed loss scale; dynamic loss '
       'scaling when unset.')
-  xla: bool = _field(False, 'Compile the model, its gradients and updates '
+  xla: bool = field(False, 'Compile the model, its gradients and updates '
                      'with XLA.')
-  intra_op_threads: int = _field(
+  intra_op_threads: int = field(
       0, 'Threads each op may use; 0 lets TensorFlow choose.')
-  inter_op_threads: int = _field(
+  inter_op_threads: int = field(
       0, 'Ops run at the same time; 0 lets TensorFlow choose.')
   # Several devices and machines (see training/clones.py, distributed/).
-  num_clones: int = _field(
+  num_clones: int = field(
       1, 'Split each batch across this many local devices (GPUs, or virtual '
       'CPU devices with --clone_on_cpu); batch_size is the global batch.')
-  clone_on_cpu: bool = _field(False, 'Put the clones on CPU devices.')
-  master: str = _field(
+  clone_on_cpu: bool = field(False, 'Put the clones on CPU devices.')
+  master: str = field(
       '', 'gRPC address of this worker\'s TensorFlow server (slim-style '
       'clusters whose servers run elsewhere); empty for in-process.')
-  task: int = _field(0, 'This worker\'s index; task 0 is the chief.')
-  worker_replicas: int = _field(1, 'Number of worker replicas.')
-  num_ps_tasks: int = _field(
+  task: int = field(0, 'This worker\'s index; task 0 is the chief.')
+  worker_replicas: int = field(1, 'Number of worker replicas.')
+  num_ps_tasks: int = field(
       0, 'Parameter server tasks holding the variables; 0 keeps them local.')
-  sync_replicas: bool = _field(
+  sync_replicas: bool = field(
       True, 'With several workers: aggregate their gradients into one '
       'synchronous update per step (else each worker updates on its own; '
       'slim\'s default was off).')
-  replicas_to_aggregate: typing.Optional[int] = _field(
+  replicas_to_aggregate: typing.Optional[int] = field(
       None, 'Gradients aggregated per synchronous step; all workers when '
       'unset (slim\'s default was 1).')
   # Optimization.
-  optimizer: str = _field(
+  optimizer: str = field(
       'rmsprop', 'One of adadelta, adagrad, adam, ftrl, momentum, rmsprop, '
       'sgd.')
-  learning_rate: float = _field(0.01, 'Initial learning rate.')
-  learning_rate_decay_type: str = _field(
+  learning_rate: float = field(0.01, 'Initial learning rate.')
+  learning_rate_decay_type: str = field(
       'exponential', 'One of exponential, fixed, polynomial.')
-  learning_rate_decay_factor: float = _field(0.94, 'Exponential decay factor.')
-  end_learning_rate: float = _field(
+  learning_rate_decay_factor: float = field(0.94, 'Exponential decay factor.')
+  end_learning_rate: float = field(
       0.0001, 'Final rate of polynomial decay.')
-  num_epochs_per_decay: float = _field(
+  num_epochs_per_decay: float = field(
       2.0, 'Epochs between decays (the polynomial decay length).')
-  label_smoothing: float = _field(0.0, 'Label smoothing amount.')
-  weight_decay: float = _field(0.00004, 'L2 weight decay of conv weights.')
-  batch_norm_decay: typing.Optional[float] = _field(
+  label_smoothing: float = field(0.0, 'Label smoothing amount.')
+  weight_decay: float = field(0.00004, 'L2 weight decay of conv weights.')
+  batch_norm_decay: typing.Optional[float] = field(
       None, 'Moving-average decay of batch norm statistics; the arg scope\'s '
       'default (0.997) when unset. Short runs on small data want ~0.9.')
-  moving_average_decay: typing.Optional[float] = _field(
+  moving_average_decay: typing.Optional[float] = field(
       None, 'Keep exponential moving averages of the weights with this decay '
       '(evaluate with --moving_average_decay to use them).')
-  adadelta_rho: float = _field(0.95, 'Adadelta decay rate.')
-  adagrad_initial_accumulator_value: float = _field(
+  adadelta_rho: float = field(0.95, 'Adadelta decay rate.')
+  adagrad_initial_accumulator_value: float = field(
       0.1, 'Adagrad initial accumulator value.')
-  adam_beta1: float = _field(0.9, 'Adam first-moment decay.')
-  adam_beta2: float = _field(0.999, 'Adam second-moment decay.')
-  opt_epsilon: float = _field(1.0, 'Epsilon of adadelta, adam and rmsprop.')
-  ftrl_learning_rate_power: float = _field(-0.5, 'FTRL learning rate power.')
-  ftrl_initial_accumulator_value: float = _field(
+  adam_beta1: float = field(0.9, 'Adam first-moment decay.')
+  adam_beta2: float = field(0.999, 'Adam second-moment decay.')
+  opt_epsilon: float = field(1.0, 'Epsilon of adadelta, adam and rmsprop.')
+  ftrl_learning_rate_power: float = field(-0.5, 'FTRL learning rate power.')
+  ftrl_initial_accumulator_value: float = field(
       0.1, 'FTRL initial accumulator value.')
-  ftrl_l1: float = _field(0.0, 'FTRL L1 regularization.')
-  ftrl_l2: float = _field(0.0, 'FTRL L2 regularization.')
-  momentum: float = _field(0.9, 'Momentum of the momentum optimizer.')
-  rmsprop_momentum: float = _field(0.9, 'RMSProp momentum.')
-  rmsprop_decay: float = _field(0.9, 'RMSProp decay.')
+  ftrl_l1: float = field(0.0, 'FTRL L1 regularization.')
+  ftrl_l2: float = field(0.0, 'FTRL L2 regularization.')
+  momentum: float = field(0.9, 'Momentum of the momentum optimizer.')
+  rmsprop_momentum: float = field(0.9, 'RMSProp momentum.')
+  rmsprop_decay: float = field(0.9, 'RMSProp decay.')
   # Fine-tuning.
-  checkpoint_path: typing.Optional[str] = _field(
+  checkpoint_path: typing.Optional[str] = field(
       None, 'Checkpoint (file or directory) to initialize from when train_dir '
       'has none.')
-  checkpoint_exclude_scopes: typing.Optional[str] = _field(
+  checkpoint_exclude_scopes: typing.Optional[str] = field(
       None, 'Comma-separated scopes not restored from checkpoint_path, e.g. '
       'resnet_v2_50/logits.')
-  trainable_scopes: typing.Optional[str] = _field(
+  trainable_scopes: typing.Optional[str] = field(
       None, 'Comma-separated scopes to train; all variables when unset.')
-  ignore_missing_vars: bool = _field(
+  ignore_missing_vars: bool = field(
       False, 'Skip model variables missing from checkpoint_path instead of '
       'failing.')
   # Logging and saving.
-  log_every_n_steps: int = _field(10, 'Steps between log lines.')
-  save_summaries_secs: int = _field(600, 'Seconds between summaries.')
-  save_interval_secs: int = _field(600, 'Seconds between checkpoints.')
-  save_interval_steps: typing.Optional[int] = _field(
+  log_every_n_steps: int = field(10, 'Steps between log lines.')
+  save_summaries_secs: int = field(600, 'Seconds between summaries.')
+  save_interval_secs: int = field(600, 'Seconds between checkpoints.')
+  save_interval_steps: typing.Optional[int] = field(
       None, 'Steps between checkpoints, instead of save_interval_secs.')
 
 
 @dataclasses.dataclass
 class EvalConfig:
   """Everything `eval_lib.evaluate` needs."""
-  checkpoint_path: str = _field(
+  checkpoint_path: str = field(
       '/tmp/tfmodel/', 'Checkpoint file, or a directory (its latest '
       'checkpoint, or every new one with --eval_interval_secs).')
-  tflite_model: typing.Optional[str] = _field(
+  tflite_model: typing.Optional[str] = field(
       None, 'Evaluate this TensorFlow Lite model (from '
       'export_tflite_model.py) instead of a checkpoint.')
-  eval_dir: str = _field('/tmp/tfmodel/', 'Where results and summaries go.')
-  dataset_name: str = _field('digits', 'Dataset to evaluate on.')
-  dataset_split_name: str = _field('validation', 'Split to evaluate.')
-  dataset_dir: typing.Optional[str] = _field(
+  eval_dir: str = field('/tmp/tfmodel/', 'Where results and summaries go.')
+  dataset_name: str = field('digits', 'Dataset to evaluate on.')
+  dataset_split_name: str = field('validation', 'Split to evaluate.')
+  dataset_dir: typing.Optional[str] = field(
       None, 'Directory holding the converted dataset.')
-  model_name: str = _field('resnet_v2_50', 'Network from nets.nets_factory.')
-  preprocessing_name: typing.Optional[str] = _field(
+  model_name: str = field('resnet_v2_50', 'Network from nets.nets_factory.')
+  preprocessing_name: typing.Optional[str] = field(
       None, 'Preprocessing; the model\'s default when unset.')
-  batch_size: int = _field(100, 'Examples per evaluation step.')
-  eval_image_size: typing.Optional[int] = _field(
+  batch_size: int = field(100, 'Examples per evaluation step.')
+  eval_image_size: typing.Optional[int] = field(
       None, 'Input size. When unset: the published checkpoint\'s evaluation '
       'size for ImageNet (299 for ResNet V2), else the model\'s default.')
-  labels_offset: typing.Optional[int] = _field(
+  labels_offset: typing.Optional[int] = field(
       None, 'Subtracted from dataset labels. When unset: the dataset\'s '
       'classes minus the published checkpoint\'s for ImageNet (1 for the '
       '1000-class ResNet V1 checkpoints), else 0.')
-  num_classes: typing.Optional[int] = _field(
+  num_classes: typing.Optional[int] = field(
       None, 'Logits of the checkpoint. When unset: the published '
       'checkpoint\'s for ImageNet, else dataset classes minus labels_offset.')
-  moving_average_decay: typing.Optional[float] = _field(
+  moving_average_decay: typing.Optional[float] = field(
       None, 'Evaluate the moving averages of the weights kept with this '
       'decay.')
-  max_num_batches: typing.Optional[int] = _field(
+  max_num_batches: typing.Optional[int] = field(
       None, 'Evaluate at most this many batches; the whole split when unset.')
-  eval_interval_secs: typing.Optional[int] = _field(
+  eval_interval_secs: typing.Optional[int] = field(
       None, 'Evaluate every new checkpoint in checkpoint_path, polling this '
       'often; evaluate once when unset.')
-  eval_timeout_secs: typing.Optional[int] = _field(
+  eval_timeout_secs: typing.Optional[int] = field(
       None, 'Stop waiting for new checkpoints after this long.')
-  num_preprocessing_threads: int = _field(4, 'Parallel preprocessing calls.')
+  num_preprocessing_threads: int = field(4, 'Parallel preprocessing calls.')
   # Speed (see training/performance.py and BENCHMARKS.md).
-  precision: str = _field(
+  precision: str = field(
       'float32', 'Compute precision: float32, float16 or bfloat16 (the '
       'checkpoint is float32 either way).')
-  xla: bool = _field(False, 'Compile the model with XLA.')
-  intra_op_threads: int = _field(
+  xla: bool = field(False, 'Compile the model with XLA.')
+  intra_op_threads: int = field(
       0, 'Threads each op may use; 0 lets TensorFlow choose.')
-  inter_op_threads: int = _field(
+  inter_op_threads: int = field(
       0, 'Ops run at the same time; 0 lets TensorFlow choose.')
 
 
@@ -197,16 +197,27 @@ def define_flags(config_class, flags_module, skip=(), flag_values=None):
       define = flags_module.DEFINE_float
     elif kind is bool:
       define = flags_module.DEFINE_bool
+    elif kind in (typing.Optional[typing.Tuple[int, ...]],
+                  typing.Tuple[int, ...]):
+      define = flags_module.DEFINE_multi_integer
+    elif kind in (typing.Optional[typing.Tuple[float, ...]],
+                  typing.Tuple[float, ...]):
+      define = flags_module.DEFINE_multi_float
     else:
       raise TypeError('no flag type for %s: %r' % (field.name, kind))
     define(field.name, field.default, field.metadata['help'], **extra)
 
 
 def from_flags(config_class, flag_values, **overrides):
-  """Builds `config_class` from parsed flags of the same names."""
-  values = {f.name: getattr(flag_values, f.name)
-            for f in dataclasses.fields(config_class)
-            if f.name in flag_values}
+  """Builds `config_class` from parsed flags of the same names.
+
+  Repeated flags (tuple fields) come back as tuples, None when not given.
+  """
+  values = {}
+  for field in dataclasses.fields(config_class):
+    if field.name in flag_values:
+      value = getattr(flag_values, field.name)
+      values[field.name] = tuple(value) if isinstance(value, list) else value
   values.update(overrides)
   return config_class(**values)
 
@@ -218,6 +229,8 @@ def to_flags(config):
     value = getattr(config, field.name)
     if isinstance(value, bool):
       args.append('--%s%s' % ('' if value else 'no', field.name))
+    elif isinstance(value, tuple):
+      args.extend('--%s=%s' % (field.name, item) for item in value)
     elif value is not None:
       args.append('--%s=%s' % (field.name, value))
   return args

@@ -33,14 +33,12 @@ TrainResult = collections.namedtuple(
                     'seconds'])
 
 
-def check_config(config):
+def check_config(config, task=None):
   """Fails fast, before any graph is built, on arguments that cannot work."""
-  nets_factory.check_name(config.model_name)
+  (task or ClassificationTask()).check(config)
   checks.check_choice(config.optimizer, optimization.OPTIMIZERS, 'optimizer')
   checks.check_choice(config.learning_rate_decay_type,
                       optimization.DECAY_TYPES, 'learning_rate_decay_type')
-  checks.check_int(config.train_image_size, 'train_image_size',
-                   allow_none=True, note='(pixels)')
   precision_lib.check_precision(config.precision)
   optimization.check_loss_scale(config.loss_scale, config.precision)
   performance.check_threads(config.intra_op_threads, 'intra_op_threads')
@@ -79,40 +77,87 @@ def _uses_sync_replicas(config, setup):
   return bool(setup and config.sync_replicas and setup.num_workers > 1)
 
 
-def build_training_graph(config, split, setup=None):
-  """Creates inputs, network, loss and train op in the default graph.
+class ClassificationTask:
+  """What training an image classifier adds to the shared loop.
 
-  With `config.num_clones` > 1 the batch is split across clones (see
-  training/clones.py); with a `setup` of several workers and
-  `config.sync_replicas` the optimizer aggregates the workers' gradients
-  (tf.train.SyncReplicasOptimizer). The caller places the graph (the
-  replica device setter) around this call.
-
-  Returns:
-    dict with 'train_op', 'loss', 'total_loss', 'learning_rate',
-    'accuracy', 'global_step', 'images', 'num_classes' and
-    'sync_optimizer' (the tf.train.SyncReplicasOptimizer, or None).
+  `build_training_graph` and `train` own what every task shares: clones,
+  replicas, the optimizer, checkpoints, resuming, signals, clusters. A task
+  supplies the three things that differ: its checks, its input batches, and
+  its model and loss for one clone. `slim_resnets.segmentation.train_lib`
+  has the segmentation task.
   """
-  num_classes = split.num_classes - config.labels_offset
-  network_fn = nets_factory.get_network_fn(
-      config.model_name, num_classes=num_classes,
-      weight_decay=config.weight_decay, is_training=True,
-      batch_norm_decay=config.batch_norm_decay, precision=config.precision)
-  image_size = config.train_image_size or network_fn.default_image_size
-  preprocess = preprocessing_factory.get_preprocessing(
-      config.preprocessing_name or config.model_name, is_training=True,
-      random_flip=config.random_flip)
-  devices = clones.clone_devices(config.num_clones, config.clone_on_cpu)
-  global_step = tf.train.get_or_create_global_step()
 
-  with tf.device('/cpu:0'), tf.name_scope('inputs'):
+  def check(self, config):
+    nets_factory.check_name(config.model_name)
+    checks.check_int(config.train_image_size, 'train_image_size',
+                     allow_none=True, note='(pixels)')
+
+  def inputs(self, config, split):
+    """(images, labels) batches of `split`, preprocessed for training."""
+    image_size = (config.train_image_size or
+                  nets_factory.networks_map[config.model_name]
+                  .default_image_size)
+    preprocess = preprocessing_factory.get_preprocessing(
+        config.preprocessing_name or config.model_name, is_training=True,
+        random_flip=config.random_flip)
     dataset = input_pipeline.make_dataset(
         split, config.batch_size, preprocess_fn=preprocess,
         image_size=image_size, is_training=True, num_epochs=None,
         labels_offset=config.labels_offset, seed=config.seed,
         num_readers=config.num_readers,
         num_parallel_calls=config.num_preprocessing_threads)
-    images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
+    return tf.data.make_one_shot_iterator(dataset).get_next()
+
+  def num_classes(self, config, split):
+    return split.num_classes - config.labels_offset
+
+  def model_and_loss(self, config, num_classes, images, labels):
+    """(logits [batch, classes], cross-entropy) of one clone's batch."""
+    network_fn = nets_factory.get_network_fn(
+        config.model_name, num_classes=num_classes,
+        weight_decay=config.weight_decay, is_training=True,
+        batch_norm_decay=config.batch_norm_decay,
+        precision=config.precision)
+    logits, _ = network_fn(images)
+    if logits.get_shape().ndims != 2:
+      logits = tf.reshape(logits, [-1, num_classes])
+    cross_entropy = tf.losses.softmax_cross_entropy(
+        tf.one_hot(labels, num_classes), logits,
+        label_smoothing=config.label_smoothing, loss_collection=None)
+    return logits, cross_entropy
+
+  def accuracy(self, outputs, labels):
+    """Share of the batch classified right (a training summary)."""
+    return tf.reduce_mean(tf.cast(
+        tf.equal(tf.argmax(outputs, -1, output_type=tf.int32), labels),
+        tf.float32))
+
+  def summarize(self, images):
+    tf.summary.image('images', images, max_outputs=3)
+
+
+def build_training_graph(config, split, setup=None, task=None):
+  """Creates inputs, network, loss and train op in the default graph.
+
+  With `config.num_clones` > 1 the batch is split across clones (see
+  training/clones.py); with a `setup` of several workers and
+  `config.sync_replicas` the optimizer aggregates the workers' gradients
+  (tf.train.SyncReplicasOptimizer). The caller places the graph (the
+  replica device setter) around this call. `task` (default: a
+  `ClassificationTask`) supplies the inputs, the model and its loss.
+
+  Returns:
+    dict with 'train_op', 'loss', 'total_loss', 'learning_rate',
+    'accuracy', 'global_step', 'images', 'num_classes' and
+    'sync_optimizer' (the tf.train.SyncReplicasOptimizer, or None).
+  """
+  task = task or ClassificationTask()
+  num_classes = task.num_classes(config, split)
+  devices = clones.clone_devices(config.num_clones, config.clone_on_cpu)
+  global_step = tf.train.get_or_create_global_step()
+
+  with tf.device('/cpu:0'), tf.name_scope('inputs'):
+    images, labels = task.inputs(config, split)
 
   sync = _uses_sync_replicas(config, setup)
   replicas_to_aggregate = (config.replicas_to_aggregate or
@@ -131,12 +176,8 @@ def build_training_graph(config, split, setup=None):
   train_vars = []
 
   def clone_fn(index, clone_images, clone_labels):
-    logits, _ = network_fn(clone_images)
-    if logits.get_shape().ndims != 2:
-      logits = tf.reshape(logits, [-1, num_classes])
-    cross_entropy = tf.losses.softmax_cross_entropy(
-        tf.one_hot(clone_labels, num_classes), logits,
-        label_smoothing=config.label_smoothing, loss_collection=None)
+    logits, cross_entropy = task.model_and_loss(config, num_classes,
+                                                clone_images, clone_labels)
     if index == 0:
       train_vars.extend(checkpoints.variables_to_train(
           config.trainable_scopes))
@@ -174,9 +215,7 @@ def build_training_graph(config, split, setup=None):
       update_ops = []
     with tf.control_dependencies(update_ops):
       train_op = optimizer.apply_gradients(grads, global_step=global_step)
-  accuracy = tf.reduce_mean(tf.cast(
-      tf.equal(tf.argmax(logits, 1, output_type=tf.int32), labels),
-      tf.float32))
+  accuracy = task.accuracy(logits, labels)
   if ema is not None and sync_optimizer is None:
     with tf.control_dependencies([train_op]):
       train_op = ema.apply(slim.get_model_variables())
@@ -185,7 +224,7 @@ def build_training_graph(config, split, setup=None):
   tf.summary.scalar('losses/total_loss', total_loss)
   tf.summary.scalar('learning_rate', learning_rate)
   tf.summary.scalar('train_accuracy', accuracy)
-  tf.summary.image('images', images, max_outputs=3)
+  task.summarize(images)
   return {'train_op': train_op, 'loss': loss, 'total_loss': total_loss,
           'learning_rate': learning_rate, 'accuracy': accuracy,
           'global_step': global_step, 'images': images,
@@ -224,7 +263,7 @@ def _serve_parameters(server, setup, log):
   server.join()
 
 
-def train(config, log_fn=None, session_config=None, environ=None):
+def train(config, log_fn=None, session_config=None, environ=None, task=None):
   """Trains until `max_number_of_steps` (or a stop signal); returns a result.
 
   A run whose `train_dir` already has a checkpoint resumes from it: same
@@ -244,12 +283,15 @@ def train(config, log_fn=None, session_config=None, environ=None):
   (the same graph, built several times faster for deep nets): no other
   thread should run eager TensorFlow code while `train` builds its graph.
 
+  `task` (default: a `ClassificationTask`) supplies the inputs, the model
+  and its loss; everything else above is the same for every task.
+
   Raises:
     ValueError: for unknown names, bad sizes, a missing dataset or a
       cluster description that cannot work.
     CheckpointMismatchError: when a checkpoint does not fit the model.
   """
-  check_config(config)
+  check_config(config, task)
   log = log_fn or tf.logging.info
   setup = cluster_lib.resolve(config.master, config.task,
                               config.worker_replicas, config.num_ps_tasks,
@@ -271,7 +313,7 @@ def train(config, log_fn=None, session_config=None, environ=None):
     placement = (cluster_lib.device_setter(setup) if setup is not None
                  else None)
     with tf.device(placement), graph_building.fast_graph_building():
-      ops = build_training_graph(config, split, setup)
+      ops = build_training_graph(config, split, setup, task)
       saver = tf.train.Saver(max_to_keep=5)
     step = 0
     resuming = is_chief and checkpoints.has_checkpoint(config.train_dir)
