@@ -541,7 +541,8 @@ def test_convert_rejects_options_of_other_converters(tmp_path):
     convert.convert('digits', str(tmp_path), num_shards=0)
   with pytest.raises(errors.UnknownDatasetError, match='build_imagenet_data'):
     convert.convert('imagenet', str(tmp_path))
-  with pytest.raises(errors.UnknownDatasetError, match='cifar10, digits'):
+  with pytest.raises(errors.UnknownDatasetError,
+                     match='cifar10, digit_scenes, digits'):
     convert.convert('mnist', str(tmp_path))
   assert os.listdir(tmp_path) == []
 

@@ -80,7 +80,8 @@ def test_converts_digits(runs):
 def test_unknown_dataset_name_fails_listing_the_choices(runs):
   rc, _, err = runs['unknown_name']
   assert rc != 0
-  assert 'mnist' in err and 'digits|cifar10|image_folder|imagenet' in err
+  assert 'mnist' in err
+  assert 'digits|cifar10|image_folder|digit_scenes|imagenet' in err
 
 
 def test_verify_only_names_the_damaged_file(runs):

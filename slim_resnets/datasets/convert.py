@@ -7,6 +7,7 @@ it usually means the wrong dataset name was typed.
 """
 
 from slim_resnets.datasets import convert_cifar10
+from slim_resnets.datasets import convert_digit_scenes
 from slim_resnets.datasets import convert_digits
 from slim_resnets.datasets import convert_image_folder
 from slim_resnets.datasets import dataset_factory
@@ -18,6 +19,7 @@ CONVERTERS = {
     'digits': (convert_digits.convert,
                ('validation_fraction', 'num_shards', 'seed'), ()),
     'cifar10': (convert_cifar10.convert, ('archive', 'num_shards'), ()),
+    'digit_scenes': (convert_digit_scenes.convert, ('num_shards', 'seed'), ()),
     'image_folder': (convert_image_folder.convert,
                      ('source_dir', 'validation_fraction', 'num_shards',
                       'seed', 'skip_undecodable'), ('source_dir',)),

@@ -8,7 +8,8 @@ Trainers ask for a split by name:
 and hand the `SplitInfo` to `input_pipeline.make_dataset`. Two kinds of
 dataset are registered:
 
-* converted here ('digits', 'cifar10', 'image_folder'): the converter writes
+* converted here ('digits', 'cifar10', 'image_folder', and for segmentation
+  'digit_scenes', in DeepLab's example format): the converter writes
   dataset_info.json next to the shards, which lists each split's files and
   sizes (see `slim_resnets.datasets.dataset_info`);
 * ImageNet as slim's `build_imagenet_data.py` writes it ('imagenet'): files
@@ -58,6 +59,11 @@ DATASETS = collections.OrderedDict((spec.name, spec) for spec in [
         'image_folder', "your images, one folder per class; 'train' and "
         "'validation'", None, None,
         _convert_command('image_folder', ' --source_dir=YOUR_IMAGES')),
+    DatasetSpec(
+        'digit_scenes', 'segmentation: scenes of 2-4 handwritten digits on '
+        "a 48x48 canvas, 11 classes (0 background, digit + 1), 255 ignored; "
+        "'train' 1,000, 'validation' 200", 11, None,
+        _convert_command('digit_scenes')),
     DatasetSpec(
         'imagenet', "ILSVRC-2012 as converted by slim's build_imagenet_data.py"
         "; 'train' 1,281,167, 'validation' 50,000; 1,001 classes with 0 = "

@@ -19,8 +19,9 @@ class ImageCodec(private_graph.PrivateGraph):
     self._pixels = tf.placeholder(tf.uint8, [None, None, None])
     self._png = tf.io.encode_png(self._pixels)
     self._encoded = tf.placeholder(tf.string, [])
-    self._shape = tf.shape(tf.io.decode_image(self._encoded,
-                                              expand_animations=False))
+    self._decoded = tf.io.decode_image(self._encoded,
+                                       expand_animations=False)
+    self._shape = tf.shape(self._decoded)
 
   def encode_png(self, pixels):
     """uint8 array [H, W] or [H, W, C] (C = 1, 3 or 4) -> PNG bytes."""
@@ -30,6 +31,18 @@ class ImageCodec(private_graph.PrivateGraph):
     if pixels.ndim == 2:
       pixels = pixels[:, :, np.newaxis]
     return self._run(self._png, {self._pixels: pixels})
+
+  def decode(self, encoded, source):
+    """PNG or JPEG bytes -> uint8 array [H, W, C] (C as stored).
+
+    Raises:
+      SourceDataError: naming `source`, when the bytes do not decode.
+    """
+    try:
+      return self._run(self._decoded, {self._encoded: encoded})
+    except tf.errors.OpError as e:
+      raise errors.SourceDataError(
+          'cannot decode %s: %s' % (source, e.message.splitlines()[0])) from e
 
   def inspect(self, encoded, source):
     """Decodes a PNG or JPEG fully; returns (format, height, width).

@@ -34,19 +34,44 @@ import tensorflow.compat.v1 as tf
 
 from resnet_utils import checks
 from slim_resnets.datasets import example_format
+from slim_resnets.datasets import segmentation_format
 
 DEFAULT_SHUFFLE_BUFFER = 10000
 
 
-def _check_arguments(split_info, batch_size, preprocess_fn, image_size,
-                     num_epochs, labels_offset, num_readers):
+def _records(split_info, shuffle, seed, num_readers, num_epochs,
+             shuffle_buffer_size, deterministic):
+  """Stages 1-4 above: the serialized records of a split, in their order."""
+  files = tf.data.Dataset.from_tensor_slices(list(split_info.files))
+  if shuffle:
+    files = files.shuffle(len(split_info.files), seed=seed,
+                          reshuffle_each_iteration=True)
+  cycle_length = min(num_readers, len(split_info.files))
+  records = files.interleave(
+      tf.data.TFRecordDataset, cycle_length=cycle_length, block_length=1,
+      num_parallel_calls=cycle_length,
+      deterministic=deterministic)
+  if shuffle:
+    buffer_size = max(1, min(shuffle_buffer_size,
+                             split_info.num_samples or shuffle_buffer_size))
+    records = records.shuffle(buffer_size, seed=seed,
+                              reshuffle_each_iteration=True)
+  return records.repeat(num_epochs)
+
+
+def _check_reading(split_info, batch_size, num_epochs, num_readers):
   if not split_info.files:
     raise ValueError('split %s of %s has no files to read.'
                      % (split_info.split_name, split_info.name))
   checks.check_int(batch_size, 'batch_size')
-  checks.check_int(image_size, 'image_size', allow_none=True)
   checks.check_int(num_epochs, 'num_epochs', allow_none=True)
   checks.check_int(num_readers, 'num_readers')
+
+
+def _check_arguments(split_info, batch_size, preprocess_fn, image_size,
+                     num_epochs, labels_offset, num_readers):
+  _check_reading(split_info, batch_size, num_epochs, num_readers)
+  checks.check_int(image_size, 'image_size', allow_none=True)
   if preprocess_fn is not None and image_size is None:
     raise ValueError('preprocess_fn needs image_size: it is called as '
                      'preprocess_fn(image, image_size, image_size).')
@@ -109,21 +134,8 @@ def make_dataset(split_info, batch_size, preprocess_fn=None, image_size=None,
   # Order only needs to be kept where someone can rely on it.
   deterministic = seed is not None or not shuffle
 
-  files = tf.data.Dataset.from_tensor_slices(list(split_info.files))
-  if shuffle:
-    files = files.shuffle(len(split_info.files), seed=seed,
-                          reshuffle_each_iteration=True)
-  cycle_length = min(num_readers, len(split_info.files))
-  records = files.interleave(
-      tf.data.TFRecordDataset, cycle_length=cycle_length, block_length=1,
-      num_parallel_calls=cycle_length,
-      deterministic=deterministic)
-  if shuffle:
-    buffer_size = max(1, min(shuffle_buffer_size,
-                             split_info.num_samples or shuffle_buffer_size))
-    records = records.shuffle(buffer_size, seed=seed,
-                              reshuffle_each_iteration=True)
-  records = records.repeat(num_epochs)
+  records = _records(split_info, shuffle, seed, num_readers, num_epochs,
+                     shuffle_buffer_size, deterministic)
 
   def decode_and_preprocess(serialized):
     image, label = example_format.parse_example(serialized)
@@ -140,4 +152,51 @@ def make_dataset(split_info, batch_size, preprocess_fn=None, image_size=None,
                          num_parallel_calls=num_parallel_calls,
                          deterministic=deterministic)
   batches = examples.batch(batch_size, drop_remainder=drop_remainder)
+  return batches.prefetch(tf.data.AUTOTUNE)
+
+
+def make_segmentation_dataset(split_info, batch_size, preprocess_fn,
+                              is_training=False, num_epochs=None, seed=None,
+                              num_readers=4,
+                              num_parallel_calls=tf.data.AUTOTUNE,
+                              shuffle=None,
+                              shuffle_buffer_size=DEFAULT_SHUFFLE_BUFFER):
+  """A tf.data.Dataset of segmentation batches from one split.
+
+  The records are read, shuffled and repeated as for classification (stages
+  1-4 above); each is parsed as DeepLab's example (`segmentation_format`).
+
+  Args:
+    split_info: a dataset_factory.SplitInfo of a segmentation dataset.
+    batch_size: examples per batch. The preprocessed images of a batch must
+      share one size (training crops them to one; evaluating images of
+      different sizes takes batch_size=1).
+    preprocess_fn: fn(uint8 image [H, W, 3], uint8 label [H, W, 1]) ->
+      (float32 image, int32 label [h, w, 1]).
+    is_training: the default for `shuffle`; a training batch that would be
+      smaller than batch_size is dropped.
+    num_epochs, seed, num_readers, num_parallel_calls, shuffle,
+    shuffle_buffer_size: as for `make_dataset`.
+
+  Returns:
+    A dataset of {'image': float32 [batch, h, w, 3], 'label': int32
+    [batch, h, w, 1], 'filename': string [batch]}.
+  """
+  _check_reading(split_info, batch_size, num_epochs, num_readers)
+  if shuffle is None:
+    shuffle = is_training
+  deterministic = seed is not None or not shuffle
+  records = _records(split_info, shuffle, seed, num_readers, num_epochs,
+                     shuffle_buffer_size, deterministic)
+
+  def decode_and_preprocess(serialized):
+    image, label, filename = segmentation_format.parse_example(serialized)
+    image, label = preprocess_fn(image, label)
+    return {'image': tf.cast(image, tf.float32),
+            'label': tf.cast(label, tf.int32), 'filename': filename}
+
+  examples = records.map(decode_and_preprocess,
+                         num_parallel_calls=num_parallel_calls,
+                         deterministic=deterministic)
+  batches = examples.batch(batch_size, drop_remainder=is_training)
   return batches.prefetch(tf.data.AUTOTUNE)

@@ -121,8 +121,18 @@ def check_can_write(dataset_dir, overwrite, num_shards=1):
         % (dataset_dir, len(existing), shown))
 
 
+def count_classification_record(record):
+  """({label: 1}, image format) of a slim classification example.
+
+  Raises a ValueError when the record is not one (see
+  `example_format.check_example`).
+  """
+  fields = example_format.check_example(record)
+  return {fields.label: 1}, fields.image_format
+
+
 def _write_split(directory, dataset_name, split_name, split, num_shards,
-                 class_counts, formats):
+                 class_counts, formats, count_record):
   """Writes one split's shards into directory; returns (files, sizes)."""
   sizes = shard_sizes(split.num_records, num_shards)
   files = [dataset_info.shard_filename(dataset_name, split_name, i, len(sizes))
@@ -137,9 +147,9 @@ def _write_split(directory, dataset_name, split_name, split, num_shards,
           raise errors.DatasetError(
               'split %s yielded fewer records than the %d announced.'
               % (split_name, split.num_records)) from None
-        fields = example_format.check_example(record)
-        class_counts[fields.label] += 1
-        formats.add(fields.image_format)
+        counts, image_format = count_record(record)
+        class_counts.update(counts)
+        formats.add(image_format)
         shard.write(record)
   if next(records, None) is not None:
     raise errors.DatasetError('split %s yielded more records than the %d '
@@ -148,7 +158,7 @@ def _write_split(directory, dataset_name, split_name, split, num_shards,
 
 
 def _write_all(directory, dataset_name, splits, labels_to_names, num_shards,
-               source):
+               source, count_record):
   """Writes the whole dataset into directory; returns its description."""
   info = collections.OrderedDict([
       ('format_version', dataset_info.FORMAT_VERSION),
@@ -164,7 +174,8 @@ def _write_all(directory, dataset_name, splits, labels_to_names, num_shards,
       continue
     class_counts = collections.Counter()
     files, sizes = _write_split(directory, dataset_name, split_name, split,
-                                num_shards, class_counts, formats)
+                                num_shards, class_counts, formats,
+                                count_record)
     info['splits'][split_name] = collections.OrderedDict([
         ('num_samples', split.num_records),
         ('files', files),
@@ -211,7 +222,8 @@ def _commit(staging, dataset_dir, overwrite):
 
 
 def write_dataset(dataset_dir, dataset_name, splits, labels_to_names,
-                  num_shards, overwrite=False, source=None):
+                  num_shards, overwrite=False, source=None,
+                  count_record=count_classification_record):
   """Writes a complete dataset into dataset_dir, atomically.
 
   Args:
@@ -223,6 +235,10 @@ def write_dataset(dataset_dir, dataset_name, splits, labels_to_names,
     num_shards: files per split (fewer for splits with fewer records).
     overwrite: replace a dataset already in dataset_dir.
     source: a line for dataset_info.json saying where the data came from.
+    count_record: checks one serialized record and returns ({class id:
+      count}, image format); the counts add up to the split's
+      `class_counts` (images per class for classification, pixels per class
+      for segmentation). Raises a ValueError for a record of another kind.
 
   Returns:
     The description written to dataset_info.json (a dict).
@@ -239,7 +255,7 @@ def write_dataset(dataset_dir, dataset_name, splits, labels_to_names,
     staging = tempfile.mkdtemp(prefix=_STAGING_PREFIX + dataset_name + '-',
                                dir=dataset_dir)
     info = _write_all(staging, dataset_name, splits, labels_to_names,
-                      num_shards, source)
+                      num_shards, source, count_record)
     _commit(staging, dataset_dir, overwrite)
   except BaseException:
     if staging is not None:
