@@ -162,7 +162,7 @@ def distorted_bounding_box_crop(image, bbox=None, min_object_covered=0.1,
     return tf.slice(image, begin, size), box
 
 
-def _to_signed_unit(image):
+def to_signed_unit(image):
   """Maps [0, 1] pixels to the [-1, 1] the Inception-style nets expect."""
   return (image - 0.5) * 2.0
 
@@ -207,7 +207,7 @@ def preprocess_for_train(image, output_height, output_width, bbox=None,
     # distort_color seeds up to five ops from its own seed onwards.
     image = distort_color(image, fast_mode,
                           seed=image_ops.op_seed(seed, 3))
-    return image_ops.finish(_to_signed_unit(image), output_height,
+    return image_ops.finish(to_signed_unit(image), output_height,
                             output_width)
 
 
@@ -231,7 +231,7 @@ def preprocess_for_eval(image, output_height, output_width,
     if central_fraction is not None and central_fraction != 1.0:
       image = tf.image.central_crop(image, central_fraction=central_fraction)
     image = image_ops.legacy_resize(image, [output_height, output_width])
-    return image_ops.finish(_to_signed_unit(image), output_height,
+    return image_ops.finish(to_signed_unit(image), output_height,
                             output_width)
 
 
