@@ -4,8 +4,8 @@ The builders themselves stay where slim code imports them from, the
 top-level packages `nets` and `resnet_utils`. This package holds the rest,
 layered so that imports only ever point down:
 
-  serving, distributed    deploy (classify, SavedModel, TFLite) and run on
-                          many machines
+  serving, distributed,   deploy (classify, SavedModel, TFLite), run on
+  segmentation            many machines, DeepLab-style dense prediction
   training                the train and eval loops, their config, how one
                           process plays its part in a cluster
   datasets, preprocessing data in, pixels ready

@@ -4,7 +4,7 @@ Imports only ever point down this stack (STYLE.md, the map in
 `slim_resnets/__init__.py`):
 
   scripts at the repository root, benchmarks/
-  slim_resnets.serving, slim_resnets.distributed
+  slim_resnets.serving, slim_resnets.distributed, slim_resnets.segmentation
   slim_resnets.training
   slim_resnets.datasets, slim_resnets.preprocessing
   slim_resnets (helpers at the package's root)
@@ -40,6 +40,7 @@ LAYERS = {
     'slim_resnets.training': 3,
     'slim_resnets.serving': 4,
     'slim_resnets.distributed': 4,
+    'slim_resnets.segmentation': 4,
     '<scripts>': 5,
     'benchmarks': 5,
 }
