@@ -21,6 +21,7 @@ from nets import summary
 from resnet_utils import graph_building
 
 import digits_run
+import segmentation_run
 
 
 @pytest.fixture
@@ -97,6 +98,26 @@ def shared_run(tmp_path_factory, digits):
   config = digits_run.shared_config(
       str(tmp_path_factory.mktemp('shared_run') / 'train'), digits)
   return config, train_lib.train(config)._asdict()
+
+
+@pytest.fixture(scope='session')
+def digit_scenes(tmp_path_factory):
+  """A few digit scenes (segmentation_run.NUM_TRAIN / NUM_VALIDATION)."""
+  from slim_resnets.datasets import convert_digit_scenes  # pylint: disable=g-import-not-at-top
+  path = str(tmp_path_factory.mktemp('digit_scenes'))
+  convert_digit_scenes.convert(
+      path, num_train=segmentation_run.NUM_TRAIN,
+      num_validation=segmentation_run.NUM_VALIDATION, seed=1)
+  return path
+
+
+@pytest.fixture(scope='session')
+def segmenter(tmp_path_factory, digit_scenes):
+  """(config, TrainResult) of `segmentation_run.train_config`, trained once."""
+  from slim_resnets.segmentation import train_lib  # pylint: disable=g-import-not-at-top
+  config = segmentation_run.train_config(
+      tmp_path_factory.mktemp('segmenter') / 'train', digit_scenes)
+  return config, train_lib.train(config)
 
 
 @pytest.fixture(scope='session')

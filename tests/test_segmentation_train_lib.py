@@ -17,56 +17,26 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from slim_resnets.datasets import convert_digit_scenes
-from slim_resnets.segmentation import config as config_lib
 from slim_resnets.segmentation import eval_lib
 from slim_resnets.segmentation import metrics
 from slim_resnets.segmentation import train_lib
 from slim_resnets.training import checkpoints
 
 import digits_run
+import segmentation_run
 
-MODEL = dict(model_name='resnet_v2_cifar_20', output_stride=4,
-             atrous_rates=(1, 2), decoder_output_stride=(2,), aspp_depth=16,
-             decoder_depth=16)
-
-
-@pytest.fixture(scope='module')
-def scenes(tmp_path_factory):
-  directory = str(tmp_path_factory.mktemp('scenes'))
-  convert_digit_scenes.convert(directory, num_train=64, num_validation=12,
-                               seed=1)
-  return directory
+pytestmark = pytest.mark.xdist_group(segmentation_run.GROUP)
 
 
-def _config(train_dir, scenes, **overrides):
-  values = dict(MODEL, train_dir=str(train_dir), dataset_dir=scenes,
-                train_crop_size=(25, 25), min_scale_factor=0.75,
-                max_scale_factor=1.25, scale_factor_step_size=0.25,
-                random_flip=False, batch_size=8, max_number_of_steps=40,
-                optimizer='momentum', learning_rate=0.05,
-                learning_rate_decay_type='fixed', batch_norm_decay=0.9,
-                log_every_n_steps=2, save_interval_secs=3600,
-                save_summaries_secs=3600, num_readers=2,
-                num_preprocessing_threads=2, seed=1)
-  values.update(overrides)
-  return config_lib.SegmentationTrainConfig(**values)
-
-
-@pytest.fixture(scope='module')
-def trained_segmenter(tmp_path_factory, scenes):
-  config = _config(tmp_path_factory.mktemp('seg') / 'train', scenes)
-  return config, train_lib.train(config)
-
-
-def test_loss_falls(trained_segmenter):
-  _, result = trained_segmenter
+def test_loss_falls(segmenter):
+  _, result = segmenter
   losses = [loss for _, loss, _, _ in result.history]
-  assert result.global_step == 40
+  assert result.global_step == segmentation_run.STEPS
   assert np.mean(losses[-3:]) < 0.6 * np.mean(losses[:3]), losses
 
 
-def test_checkpoint_holds_the_backbone_and_deeplab_head(trained_segmenter):
-  config, _ = trained_segmenter
+def test_checkpoint_holds_the_backbone_and_deeplab_head(segmenter):
+  config, _ = segmenter
   names = tf.train.load_checkpoint(config.train_dir).get_variable_to_shape_map()
   for name in ('resnet_v2_cifar_20/conv1/weights', 'aspp0/weights',
                'aspp2/weights', 'image_pooling/weights',
@@ -79,20 +49,20 @@ def test_checkpoint_holds_the_backbone_and_deeplab_head(trained_segmenter):
   assert not any(n.startswith('resnet_v2_cifar_20/logits') for n in names)
 
 
-def test_evaluation_counts_every_labelled_pixel(trained_segmenter, scenes,
+def test_evaluation_counts_every_labelled_pixel(segmenter, digit_scenes,
                                                 tmp_path):
-  config, _ = trained_segmenter
-  eval_config = config_lib.SegmentationEvalConfig(
-      checkpoint_path=config.train_dir, eval_dir=str(tmp_path / 'eval'),
-      dataset_dir=scenes, eval_batch_size=4, **MODEL)
+  config, _ = segmenter
+  eval_config = segmentation_run.eval_config(
+      config.train_dir, digit_scenes, tmp_path / 'eval')
   results = eval_lib.evaluate(eval_config)
-  with open(os.path.join(scenes, 'dataset_info.json')) as f:
+  with open(os.path.join(digit_scenes, 'dataset_info.json')) as f:
     counts = json.load(f)['splits']['validation']['class_counts']
   confusion = np.array(results['confusion_matrix'])
   assert confusion.sum() == sum(counts.values()) == results['num_pixels']
   np.testing.assert_array_equal(confusion.sum(1), [
       counts.get(str(c), 0) for c in range(11)])
-  assert results['num_images'] == 12 and results['global_step'] == 40
+  assert results['num_images'] == segmentation_run.NUM_VALIDATION
+  assert results['global_step'] == segmentation_run.STEPS
   assert results['mean_iou'] == metrics.scores(confusion).mean_iou
   assert set(results['per_class_iou']) == set(
       convert_digit_scenes.CLASS_NAMES)
@@ -105,18 +75,19 @@ def test_evaluation_counts_every_labelled_pixel(trained_segmenter, scenes,
   assert both['num_images'] == 4 and 0 <= both['mean_iou'] <= 1
 
 
-def test_backbone_from_a_classification_checkpoint(trained, scenes,
+def test_backbone_from_a_classification_checkpoint(trained, digit_scenes,
                                                    tmp_path):
   """DeepLab's --noinitialize_last_layer: the head starts afresh, the
   backbone is the classifier's (here frozen, so it must stay equal)."""
   _, classifier = trained
   head = ','.join(['aspp0', 'aspp1', 'aspp2', 'image_pooling',
                    'concat_projection', 'logits'])
-  config = _config(tmp_path / 'train', scenes,
-                   model_name=digits_run.MODEL, decoder_output_stride=None,
-                   checkpoint_path=classifier, initialize_last_layer=False,
-                   trainable_scopes=head, fine_tune_batch_norm=False,
-                   max_number_of_steps=3)
+  config = segmentation_run.train_config(
+      tmp_path / 'train', digit_scenes, model_name=digits_run.MODEL,
+      decoder_output_stride=None,
+      checkpoint_path=classifier, initialize_last_layer=False,
+      trainable_scopes=head, fine_tune_batch_norm=False,
+      max_number_of_steps=3)
   train_lib.train(config)
   ours = tf.train.load_checkpoint(str(tmp_path / 'train'))
   theirs = tf.train.load_checkpoint(classifier)
@@ -144,9 +115,10 @@ def test_backbone_from_a_classification_checkpoint(trained, scenes,
     (dict(precision='float16'), 'segmentation trains in float32'),
     (dict(preprocessing_name='imagenet'), 'preprocessing_name'),
 ])
-def test_bad_settings_fail_before_any_work(tmp_path, scenes, overrides,
-                                           message):
-  config = _config(tmp_path / 'train', scenes, **overrides)
+def test_bad_settings_fail_before_any_work(tmp_path, digit_scenes,
+                                           overrides, message):
+  config = segmentation_run.train_config(tmp_path / 'train', digit_scenes,
+                                         **overrides)
   with pytest.raises(ValueError, match=message):
     train_lib.train(config)
   assert not os.path.exists(tmp_path / 'train')

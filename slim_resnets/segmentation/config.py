@@ -17,8 +17,8 @@ from slim_resnets.training import config as config_lib
 
 _field = config_lib.field
 
-# DeepLab's flag name -> the field it sets here (the scripts define these
-# as absl aliases).
+# DeepLab's flag names -> the fields they set here (the scripts define
+# them as absl aliases), for training and for eval and vis.
 DEEPLAB_ALIASES = {
     'model_variant': 'model_name',
     'tf_initial_checkpoint': 'checkpoint_path',
@@ -28,6 +28,12 @@ DEEPLAB_ALIASES = {
     'base_learning_rate': 'learning_rate',
     'dataset': 'dataset_name',
     'train_split': 'dataset_split_name',
+}
+DEEPLAB_EVAL_ALIASES = {
+    'model_variant': 'model_name',
+    'dataset': 'dataset_name',
+    'eval_split': 'dataset_split_name',
+    'eval_logdir': 'eval_dir',
 }
 
 
