@@ -32,6 +32,10 @@ The fixes are as narrow as they can be:
 
 No TensorFlow setting is changed: eager execution, Keras version selection and
 every other import behave exactly as before.
+
+Separately, and only when asked (`enable_v1_layers`), `tf.compat.v1.layers`
+can be pointed at the TF1 layers tf-keras ships, for client code written
+with them (DeepLab-style heads); see that function.
 """
 
 import importlib
@@ -156,3 +160,59 @@ def install():
 def is_installed():
   """True when the import hook is active in this interpreter."""
   return any(isinstance(f, LegacyLayersAliasFinder) for f in sys.meta_path)
+
+
+# `tf.compat.v1.layers` (conv2d, batch_normalization, dropout, dense, ...):
+# with Keras 3 TensorFlow routes the name to Keras 3, which has no TF1
+# layers, and every call raises "`conv2d` is not available with Keras 3".
+# tf-keras still ships them, here.
+V1_LAYERS_MODULE = 'tf_keras.api._v1.keras.__internal__.legacy.layers'
+_replaced_v1_layers = {}  # id(module) -> (module, its `layers` before)
+
+
+def _compat_v1_modules():
+  """Every module a user reaches as `...compat.v1`: `tensorflow.compat.v1`
+  (`import tensorflow as tf; tf.compat.v1`) and the `compat.v1` seen from
+  inside the v1 and v2 APIs (`tf.compat.v1.compat.v1`, ...)."""
+  top = importlib.import_module('tensorflow.compat.v1')
+  found = {id(top): top}
+  for api in ('tensorflow.compat.v1', 'tensorflow.compat.v2'):
+    module = getattr(getattr(importlib.import_module(api), 'compat', None),
+                     'v1', None)
+    if isinstance(module, types.ModuleType):
+      found[id(module)] = module
+  return list(found.values())
+
+
+def enable_v1_layers():
+  """Opt-in: makes `tf.compat.v1.layers` tf-keras's TF1 layers again.
+
+  DeepLab-style client code builds its heads with `tf.compat.v1.layers`
+  (`conv2d`, `batch_normalization`, `dropout`), which fails on TensorFlow
+  2.16+ with Keras 3. After this call `tf.compat.v1.layers` is the module
+  tf-keras ships, with the same functions, variable scopes and UPDATE_OPS
+  as in TensorFlow 1. It changes a TensorFlow attribute for the whole
+  process, so importing this package never does it: call it yourself, once,
+  before building such a graph. `disable_v1_layers` undoes it.
+
+  Returns:
+    The module now at `tf.compat.v1.layers`.
+
+  Raises:
+    MissingTfKerasError: if tf-keras is not installed.
+  """
+  if not _tf_keras_available():
+    raise MissingTfKerasError(_INSTALL_HINT)
+  layers = importlib.import_module(V1_LAYERS_MODULE)
+  for module in _compat_v1_modules():
+    if module.__dict__.get('layers') is not layers:
+      _replaced_v1_layers[id(module)] = (module, module.__dict__.get('layers'))
+      module.layers = layers
+  return layers
+
+
+def disable_v1_layers():
+  """Puts back what `enable_v1_layers` replaced (TensorFlow's own loader)."""
+  for module, layers in _replaced_v1_layers.values():
+    module.layers = layers
+  _replaced_v1_layers.clear()
