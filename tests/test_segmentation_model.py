@@ -243,3 +243,19 @@ def test_variables_are_created_once_across_scales(graph):
   assert sum(int(np.prod(v.shape)) for v in tf.trainable_variables()
              if v.op.name.startswith('resnet_v2_cifar_20/')) == (
                  backbone.params - 64 * 10 - 10)  # no classification logits
+
+
+def test_head_ops_stay_in_the_callers_name_scope(graph):
+  """Variables at the top (DeepLab's names), ops in the caller's name scope,
+  so that e.g. a clone's batch norm updates can be told from another's."""
+  images = tf.placeholder(tf.float32, [1, 17, 17, 3])
+  with tf.name_scope('clone_1'):
+    model_lib.logits(images, _options(), is_training=True,
+                     fine_tune_batch_norm=True)
+  assert 'aspp0/weights' in _head_shapes()
+  head_ops = [op.name for op in graph.get_operations()
+              if 'aspp0/' in op.name and op.type == 'Conv2D']
+  assert head_ops and all(n.startswith('clone_1/') for n in head_ops)
+  updates = [op.name for op in tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+             if 'concat_projection' in op.name]
+  assert updates and all(n.startswith('clone_1/') for n in updates)

@@ -371,7 +371,10 @@ def logits(images, options, is_training=False, fine_tune_batch_norm=False,
   features, end_points = network_fn(
       images, global_pool=False, output_stride=options.output_stride,
       multi_grid=options.multi_grid, reuse=reuse)
-  with tf.variable_scope(tf.get_variable_scope(), reuse=reuse):
+  # The head's variables sit at the top of the current variable scope, as
+  # DeepLab's do; its ops stay in the current name scope (a clone's, say).
+  with tf.variable_scope(tf.get_variable_scope(), reuse=reuse,
+                         auxiliary_name_scope=False):
     with slim.arg_scope(head_arg_scope(options, train_norm)):
       net = aspp(features, options, is_training)
       if options.decoder_output_stride:
