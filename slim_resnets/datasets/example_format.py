@@ -105,6 +105,20 @@ def parse_example(serialized):
   return image, features[LABEL]
 
 
+def features_of(serialized):
+  """The feature map of a serialized `tf.train.Example`, parsed in Python.
+
+  Raises:
+    ValueError: when the bytes are not an Example at all.
+  """
+  example = tf.train.Example()
+  try:
+    example.ParseFromString(serialized)
+  except Exception as e:  # pylint: disable=broad-except
+    raise ValueError('not a tf.train.Example (%s)' % e) from e
+  return example.features.feature
+
+
 # What `check_example` finds in a record.
 ExampleFields = collections.namedtuple('ExampleFields',
                                        ['label', 'image_format', 'encoded'])
@@ -119,12 +133,7 @@ def check_example(serialized):
     ValueError: saying what is missing when the bytes are not a slim image
       example (not an Example at all, or without image or label).
   """
-  example = tf.train.Example()
-  try:
-    example.ParseFromString(serialized)
-  except Exception as e:  # pylint: disable=broad-except
-    raise ValueError('not a tf.train.Example (%s)' % e) from e
-  feature = example.features.feature
+  feature = features_of(serialized)
   if ENCODED not in feature or len(feature[ENCODED].bytes_list.value) != 1:
     raise ValueError('no single %s bytes value' % ENCODED)
   if LABEL not in feature or len(feature[LABEL].int64_list.value) != 1:

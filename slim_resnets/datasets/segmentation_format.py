@@ -94,12 +94,7 @@ def check_example(serialized):
     ValueError: saying what is missing when the bytes are not a
       segmentation example.
   """
-  example = tf.train.Example()
-  try:
-    example.ParseFromString(serialized)
-  except Exception as e:  # pylint: disable=broad-except
-    raise ValueError('not a tf.train.Example (%s)' % e) from e
-  feature = example.features.feature
+  feature = example_format.features_of(serialized)
   for key in (ENCODED, LABEL_ENCODED):
     if key not in feature or len(feature[key].bytes_list.value) != 1:
       raise ValueError('no single %s bytes value' % key)
