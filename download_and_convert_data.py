@@ -39,19 +39,27 @@ flags.DEFINE_bool('overwrite', False,
                   'Replace a dataset already in --dataset_dir.')
 flags.DEFINE_string('archive', None,
                     'cifar10: path of cifar-10-python.tar.gz; downloaded '
-                    'into --dataset_dir when omitted.')
+                    'into --dataset_dir when omitted. pascal_voc_seg: '
+                    'VOCtrainval_11-May-2012.tar, read in place.')
 flags.DEFINE_string('source_dir', None,
                     'image_folder: a directory with one sub-folder of '
-                    'JPEG/PNG images per class.')
+                    'JPEG/PNG images per class. segmentation_folder: a '
+                    'directory with class_names.txt, images/ and masks/. '
+                    'pascal_voc_seg: the extracted VOCdevkit (instead of '
+                    '--archive).')
+flags.DEFINE_string('sbd_archive', None,
+                    "pascal_voc_seg: SBD's benchmark.tgz (or its extracted "
+                    "folder), to add DeepLab's 'train_aug' split.")
 flags.DEFINE_float('validation_fraction', None,
-                   'digits, image_folder: share of the images held out as '
-                   "'validation' (default: 300 images for digits, 0.1 for "
-                   'image_folder).')
+                   'digits, image_folder, segmentation_folder: share of the '
+                   "images held out as 'validation' (default: 300 images "
+                   'for digits, 0.1 for the folders).')
 flags.DEFINE_integer('num_shards', None,
                      'TFRecord files per split (default depends on the '
                      'dataset).')
 flags.DEFINE_integer('seed', None,
-                     'digits, image_folder: seed of the train/validation '
+                     'digits, digit_scenes, image_folder, '
+                     'segmentation_folder: seed of the train/validation '
                      'split (default 0).')
 flags.DEFINE_bool('skip_undecodable', False,
                   'image_folder: leave out images that do not decode, with a '
@@ -84,6 +92,7 @@ def main(argv):
     info = convert.convert(
         FLAGS.dataset_name, FLAGS.dataset_dir, overwrite=FLAGS.overwrite,
         archive=FLAGS.archive, source_dir=FLAGS.source_dir,
+        sbd_archive=FLAGS.sbd_archive,
         validation_fraction=FLAGS.validation_fraction,
         num_shards=FLAGS.num_shards, seed=FLAGS.seed,
         skip_undecodable=FLAGS.skip_undecodable or None)

@@ -31,13 +31,17 @@ setuptools.setup(
     ],
     extras_require={
         'digits': ['scikit-learn>=1.3,<2'],
+        # Users' segmentation masks: palette PNGs (Pillow reads the indices)
+        # and SBD's .mat label maps (SciPy).
+        'segmentation-data': ['pillow>=10,<14', 'scipy>=1.10,<2'],
         # Keras 3 (TensorFlow's own Keras): the peer measured in benchmarks/.
         'bench': ['keras>=3.6,<4'],
         # pytest 9.2 moved node ids where pytest-xdist 3.8's loadgroup cannot
         # tag them: groups would silently spread over the workers
         # (tests/conftest.py refuses to run that way).
         'test': ['pytest>=8,<9.2', 'pytest-xdist>=3.5,<4',
-                 'scikit-learn>=1.3,<2', 'keras>=3.6,<4'],
+                 'scikit-learn>=1.3,<2', 'keras>=3.6,<4', 'pillow>=10,<14',
+                 'scipy>=1.10,<2'],
         'lint': ['ruff==0.17.5'],
     },
     license='Apache-2.0',

@@ -115,7 +115,8 @@ def test_get_split_describes_a_converted_dataset(digits_dir):
 def test_unknown_dataset_name_lists_the_known_ones(digits_dir):
   with pytest.raises(
       ValueError,
-      match='digits, cifar10, image_folder, digit_scenes, imagenet'):
+      match='digits, cifar10, image_folder, digit_scenes, '
+      'segmentation_folder, pascal_voc_seg, imagenet'):
     dataset_factory.get_split('mnist', 'train', digits_dir)
 
 

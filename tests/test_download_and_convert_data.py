@@ -81,7 +81,7 @@ def test_unknown_dataset_name_fails_listing_the_choices(runs):
   rc, _, err = runs['unknown_name']
   assert rc != 0
   assert 'mnist' in err
-  assert 'digits|cifar10|image_folder|digit_scenes|imagenet' in err
+  assert '<%s>' % '|'.join(dataset_factory.DATASETS) in err
 
 
 def test_verify_only_names_the_damaged_file(runs):

@@ -114,6 +114,8 @@ def test_backbone_from_a_classification_checkpoint(trained, digit_scenes,
     (dict(min_scale_factor=2.0), 'max_scale_factor'),
     (dict(precision='float16'), 'segmentation trains in float32'),
     (dict(preprocessing_name='imagenet'), 'preprocessing_name'),
+    (dict(dataset_name='digits'), 'dataset digits is a classification '
+     'dataset, and this job needs a segmentation one: digit_scenes'),
 ])
 def test_bad_settings_fail_before_any_work(tmp_path, digit_scenes,
                                            overrides, message):

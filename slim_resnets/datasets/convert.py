@@ -10,6 +10,8 @@ from slim_resnets.datasets import convert_cifar10
 from slim_resnets.datasets import convert_digit_scenes
 from slim_resnets.datasets import convert_digits
 from slim_resnets.datasets import convert_image_folder
+from slim_resnets.datasets import convert_pascal_voc_seg
+from slim_resnets.datasets import convert_segmentation_folder
 from slim_resnets.datasets import dataset_factory
 from slim_resnets.datasets import errors
 
@@ -23,6 +25,12 @@ CONVERTERS = {
     'image_folder': (convert_image_folder.convert,
                      ('source_dir', 'validation_fraction', 'num_shards',
                       'seed', 'skip_undecodable'), ('source_dir',)),
+    'segmentation_folder': (convert_segmentation_folder.convert,
+                            ('source_dir', 'validation_fraction',
+                             'num_shards', 'seed'), ('source_dir',)),
+    'pascal_voc_seg': (convert_pascal_voc_seg.convert,
+                       ('archive', 'source_dir', 'sbd_archive',
+                        'num_shards'), ()),
 }
 
 

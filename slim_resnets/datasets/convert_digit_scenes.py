@@ -130,19 +130,6 @@ def _records(codec, images, labels, num_scenes, seed, split_name,
         filename='%s_%05d' % (split_name, index), channels=1)
 
 
-def record_counter(codec, num_classes):
-  """A writer `count_record` for segmentation examples: checks a record,
-  decodes its label map and returns ({class: pixels}, image format)."""
-
-  def count(record):
-    fields = segmentation_format.check_example(record)
-    label = codec.decode(fields.encoded_label, fields.filename)
-    return (segmentation_format.check_label_values(
-        label, num_classes, fields.filename), fields.image_format)
-
-  return count
-
-
 def convert(dataset_dir, overwrite=False, num_train=DEFAULT_NUM_TRAIN,
             num_validation=DEFAULT_NUM_VALIDATION, canvas_size=CANVAS_SIZE,
             num_shards=DEFAULT_NUM_SHARDS, seed=0):
@@ -182,7 +169,7 @@ def convert(dataset_dir, overwrite=False, num_train=DEFAULT_NUM_TRAIN,
       return writer.write_dataset(
           dataset_dir, DATASET_NAME, splits, dict(enumerate(CLASS_NAMES)),
           num_shards, overwrite=overwrite,
-          count_record=record_counter(codec, NUM_CLASSES),
+          count_record=segmentation_format.record_counter(codec, NUM_CLASSES),
           source='scenes of 2-4 sklearn.datasets.load_digits digits, '
           'enlarged 2x/3x on a %dx%d canvas; train and validation from '
           'disjoint digits (seed %d)' % (canvas_size, canvas_size, seed))

@@ -9,7 +9,8 @@ and hand the `SplitInfo` to `input_pipeline.make_dataset`. Two kinds of
 dataset are registered:
 
 * converted here ('digits', 'cifar10', 'image_folder', and for segmentation
-  'digit_scenes', in DeepLab's example format): the converter writes
+  'digit_scenes', 'segmentation_folder' and 'pascal_voc_seg', in DeepLab's
+  example format): the converter writes
   dataset_info.json next to the shards, which lists each split's files and
   sizes (see `slim_resnets.datasets.dataset_info`);
 * ImageNet as slim's `build_imagenet_data.py` writes it ('imagenet'): files
@@ -38,8 +39,13 @@ SplitInfo = collections.namedtuple('SplitInfo', [
 # A registered dataset. `splits` maps split names to (file pattern, size)
 # for datasets with a fixed layout, and is None for datasets described by
 # their dataset_info.json. `how_to_get` completes "create it with ...".
+# task: 'classification' (slim's image examples) or 'segmentation'
+# (DeepLab's examples, `segmentation_format`).
 DatasetSpec = collections.namedtuple('DatasetSpec', [
-    'name', 'description', 'num_classes', 'splits', 'how_to_get'])
+    'name', 'description', 'num_classes', 'splits', 'how_to_get', 'task'],
+    defaults=['classification'])  # CLASSIFICATION
+CLASSIFICATION = 'classification'
+SEGMENTATION = 'segmentation'
 
 
 def _convert_command(name, extra=''):
@@ -63,7 +69,20 @@ DATASETS = collections.OrderedDict((spec.name, spec) for spec in [
         'digit_scenes', 'segmentation: scenes of 2-4 handwritten digits on '
         "a 48x48 canvas, 11 classes (0 background, digit + 1), 255 ignored; "
         "'train' 1,000, 'validation' 200", 11, None,
-        _convert_command('digit_scenes')),
+        _convert_command('digit_scenes'), SEGMENTATION),
+    DatasetSpec(
+        'segmentation_folder', 'segmentation: your images and label masks '
+        "(class_names.txt, images/, masks/); 'train' and 'validation'",
+        None, None,
+        _convert_command('segmentation_folder', ' --source_dir=YOUR_DATA'),
+        SEGMENTATION),
+    DatasetSpec(
+        'pascal_voc_seg', 'segmentation: PASCAL VOC 2012, 21 classes, 255 '
+        "ignored; 'train' 1,464, 'val' 1,449, with SBD 'train_aug' 10,582",
+        21, None,
+        _convert_command('pascal_voc_seg',
+                         ' --archive=VOCtrainval_11-May-2012.tar '
+                         '[--sbd_archive=benchmark.tgz]'), SEGMENTATION),
     DatasetSpec(
         'imagenet', "ILSVRC-2012 as converted by slim's build_imagenet_data.py"
         "; 'train' 1,281,167, 'validation' 50,000; 1,001 classes with 0 = "
@@ -182,7 +201,18 @@ def _described_split(spec, split_name, dataset_dir, file_pattern):
                    info['num_classes'], _read_labels(dataset_dir))
 
 
-def get_split(name, split_name, dataset_dir, file_pattern=None):
+def check_task(name, task):
+  """Raises UnknownDatasetError unless dataset `name` is for `task`
+  ('classification' or 'segmentation'), naming the datasets that are."""
+  spec = get_dataset_spec(name)
+  if spec.task != task:
+    fitting = [n for n, s in DATASETS.items() if s.task == task]
+    raise errors.UnknownDatasetError(
+        'dataset %s is a %s dataset, and this job needs a %s one: %s.'
+        % (name, spec.task, task, ', '.join(fitting)))
+
+
+def get_split(name, split_name, dataset_dir, file_pattern=None, task=None):
   """Describes one split of a dataset on disk.
 
   Args:
@@ -193,6 +223,7 @@ def get_split(name, split_name, dataset_dir, file_pattern=None):
       to read instead of the split's own ('%s' stands for split_name). For
       converted datasets num_samples then counts the selected files; for
       ImageNet it stays the full split's size.
+    task: when given, the dataset must be for this task (`check_task`).
 
   Returns:
     SplitInfo(name, split_name, files, num_samples, num_classes,
@@ -209,6 +240,8 @@ def get_split(name, split_name, dataset_dir, file_pattern=None):
       dataset.
   """
   spec = get_dataset_spec(name)
+  if task is not None:
+    check_task(name, task)
   _check_dataset_dir(spec, dataset_dir)
   if spec.splits is not None:
     return _fixed_layout_split(spec, split_name, dataset_dir, file_pattern)

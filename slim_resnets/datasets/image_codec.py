@@ -47,6 +47,13 @@ class ImageCodec(private_graph.PrivateGraph):
   def inspect(self, encoded, source):
     """Decodes a PNG or JPEG fully; returns (format, height, width).
 
+    See `describe`, which also returns the channels.
+    """
+    return self.describe(encoded, source)[:3]
+
+  def describe(self, encoded, source):
+    """Decodes a PNG or JPEG fully; returns (format, height, width, channels).
+
     Args:
       encoded: the image file's bytes.
       source: what to call the image in errors (its path).
@@ -61,9 +68,10 @@ class ImageCodec(private_graph.PrivateGraph):
           '%s is not a PNG or JPEG image (its first bytes are %r).'
           % (source, encoded[:8]))
     try:
-      height, width, _ = self._run(self._shape, {self._encoded: encoded})
+      height, width, channels = self._run(self._shape,
+                                          {self._encoded: encoded})
     except tf.errors.OpError as e:
       raise errors.SourceDataError(
           'cannot decode %s as %s: %s' % (source, image_format.upper(),
                                           e.message.splitlines()[0])) from e
-    return image_format, int(height), int(width)
+    return image_format, int(height), int(width), int(channels)

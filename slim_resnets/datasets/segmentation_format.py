@@ -84,7 +84,8 @@ def parse_example(serialized):
 
 
 SegmentationFields = collections.namedtuple(
-    'SegmentationFields', ['image_format', 'encoded_label', 'filename'])
+    'SegmentationFields',
+    ['image_format', 'encoded_label', 'filename', 'encoded_image'])
 
 
 def check_example(serialized):
@@ -106,7 +107,8 @@ def check_example(serialized):
     filename = feature[FILENAME].bytes_list.value[0]
   return SegmentationFields(image_format.decode('ascii', 'replace').lower(),
                             feature[LABEL_ENCODED].bytes_list.value[0],
-                            filename.decode('utf-8', 'replace'))
+                            filename.decode('utf-8', 'replace'),
+                            feature[ENCODED].bytes_list.value[0])
 
 
 def check_label_values(label, num_classes, source):
@@ -122,3 +124,21 @@ def check_label_values(label, num_classes, source):
         'label %d.' % (source, bad, num_classes - 1, IGNORE_LABEL))
   return {int(v): int(c) for v, c in zip(values, counts)
           if v != IGNORE_LABEL}
+
+
+def record_counter(codec, num_classes):
+  """A `writer.write_dataset` count_record for segmentation examples.
+
+  It checks each record, decodes its label map with `codec` (an
+  `image_codec.ImageCodec`) and returns ({class id: labelled pixels},
+  image format); a label value outside the classes raises a ValueError
+  naming the example.
+  """
+
+  def count(record):
+    fields = check_example(record)
+    label = codec.decode(fields.encoded_label, fields.filename)
+    return (check_label_values(label, num_classes, fields.filename),
+            fields.image_format)
+
+  return count

@@ -121,7 +121,8 @@ def evaluate(config, log_fn=None):
   check_config(config)
   split = dataset_factory.get_split(config.dataset_name,
                                     config.dataset_split_name,
-                                    config.dataset_dir)
+                                    config.dataset_dir,
+                                    task=dataset_factory.SEGMENTATION)
   path = checkpoints.resolve_checkpoint(config.checkpoint_path)
   start = time.time()
   results = evaluate_checkpoint(config, path, split)

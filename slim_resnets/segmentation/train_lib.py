@@ -21,6 +21,7 @@ import tensorflow.compat.v1 as tf
 
 from nets import nets_factory
 from resnet_utils import checks
+from slim_resnets.datasets import dataset_factory
 from slim_resnets.datasets import input_pipeline
 from slim_resnets.datasets import segmentation_format
 from slim_resnets.preprocessing import preprocessing_factory
@@ -76,6 +77,8 @@ def _crop_size(config):
 
 class SegmentationTask:
   """DeepLab's inputs, model and loss for `train_lib.train`."""
+
+  dataset_task = dataset_factory.SEGMENTATION
 
   def check(self, config):
     nets_factory.check_name(config.model_name, 'model_name')

@@ -90,7 +90,8 @@ def visualize(config, vis_dir, num_images=4, zoom=1, log_fn=None):
   checks.check_int(zoom, 'zoom')
   split = dataset_factory.get_split(config.dataset_name,
                                     config.dataset_split_name,
-                                    config.dataset_dir)
+                                    config.dataset_dir,
+                                    task=dataset_factory.SEGMENTATION)
   path = checkpoints.resolve_checkpoint(config.checkpoint_path)
   written = []
   graph = tf.Graph()

@@ -142,7 +142,8 @@ def scores(labels, top_k, num_classes):
 def evaluate_checkpoint(config, checkpoint_path, split=None):
   """Evaluates one checkpoint over the split; returns a results dict."""
   split = split or dataset_factory.get_split(
-      config.dataset_name, config.dataset_split_name, config.dataset_dir)
+      config.dataset_name, config.dataset_split_name, config.dataset_dir,
+      task=dataset_factory.CLASSIFICATION)
   graph = tf.Graph()
   with graph.as_default():
     ops = _build_eval_graph(config, split)
@@ -222,7 +223,8 @@ def evaluate(config, log_fn=None):
   check_config(config)
   split = dataset_factory.get_split(config.dataset_name,
                                     config.dataset_split_name,
-                                    config.dataset_dir)
+                                    config.dataset_dir,
+                                    task=dataset_factory.CLASSIFICATION)
   if config.eval_interval_secs:
     paths = tf.train.checkpoints_iterator(
         config.checkpoint_path, min_interval_secs=config.eval_interval_secs,

@@ -87,6 +87,8 @@ class ClassificationTask:
   has the segmentation task.
   """
 
+  dataset_task = dataset_factory.CLASSIFICATION
+
   def check(self, config):
     nets_factory.check_name(config.model_name)
     checks.check_int(config.train_image_size, 'train_image_size',
@@ -291,6 +293,7 @@ def train(config, log_fn=None, session_config=None, environ=None, task=None):
       cluster description that cannot work.
     CheckpointMismatchError: when a checkpoint does not fit the model.
   """
+  task = task or ClassificationTask()
   check_config(config, task)
   log = log_fn or tf.logging.info
   setup = cluster_lib.resolve(config.master, config.task,
@@ -303,7 +306,8 @@ def train(config, log_fn=None, session_config=None, environ=None, task=None):
     _serve_parameters(server, setup, log)
   split = dataset_factory.get_split(config.dataset_name,
                                     config.dataset_split_name,
-                                    config.dataset_dir)
+                                    config.dataset_dir,
+                                    task=task.dataset_task)
   is_chief = setup is None or setup.is_chief
   graph = tf.Graph()
   with graph.as_default():
