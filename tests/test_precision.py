@@ -322,11 +322,37 @@ def test_logits_match_float32_on_the_same_weights(family, is_training):
         precision_name)
 
 
+def _cpu_runs_bfloat16_nchw():
+  """Whether this CPU has bfloat16 channels-first conv and max-pool kernels.
+
+  TensorFlow's own CPU kernels take NHWC only; oneDNN's take NCHW, but its
+  bfloat16 kernels are registered only on CPUs with AVX-512 (an AMD Zen 3,
+  AVX2 only, has none). The answer is a property of the machine, asked of
+  TensorFlow itself.
+  """
+  with tf.Graph().as_default():
+    images = tf.zeros([1, 2, 4, 4], tf.bfloat16)
+    pooled = tf.nn.max_pool2d(images, 2, 2, 'VALID', data_format='NCHW')
+    convolved = tf.nn.conv2d(images, tf.zeros([1, 1, 2, 2], tf.bfloat16), 1,
+                             'VALID', data_format='NCHW')
+    with tf.Session() as sess:
+      try:
+        sess.run([pooled, convolved])
+      except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError,
+              tf.errors.NotFoundError):
+        return False
+  return True
+
+
+@pytest.mark.skipif(not _cpu_runs_bfloat16_nchw(),
+                    reason='this CPU has no bfloat16 NCHW kernels (oneDNN '
+                    'registers them with AVX-512 only)')
 def test_nchw_bfloat16_matches_nhwc_float32():
   """bfloat16 channels-first runs on the CPU (oneDNN); float16 NCHW does not.
 
   TensorFlow's CPU Conv2D and MaxPool kernels take float16 in NHWC only, so
-  float16 NCHW (the GPU layout) is not checked here.
+  float16 NCHW (the GPU layout) is not checked here; bfloat16 NCHW only
+  where the CPU has the kernels (`_cpu_runs_bfloat16_nchw`).
   """
   with tf.Graph().as_default(), graph_building.fast_graph_building():
     reference, _ = _build(resnet_v2, 'float32', is_training=True)
