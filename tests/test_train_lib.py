@@ -354,6 +354,30 @@ def test_fine_tune_replaces_head_and_trains_only_it(tmp_path, digits,
   assert not any(n.startswith(_MODEL + '/conv1/weights/') for n in end)
 
 
+def test_fine_tune_restores_the_model_not_the_optimizer(tmp_path, digits,
+                                                       trained):
+  """Another optimizer than the source run's: its slots start afresh.
+
+  The shared run trained with momentum; restoring it into an Adam run takes
+  the model's variables (batch norm statistics included) and neither the
+  momentum slots (this run has none) nor the global step.
+  """
+  source_dir, source_path = trained
+  source = _tensors(source_path)
+  assert any(n.endswith('/Momentum') for n in source)
+  config = _tiny_config(tmp_path / 'train', digits, max_number_of_steps=1,
+                        optimizer='adam', checkpoint_path=source_dir)
+  assert train_lib.train(config).global_step == 1
+  start = _tensors(os.path.join(config.train_dir, 'model.ckpt-0'))
+  slots = [n for n in start if n.endswith(('/Adam', '/Adam_1'))]
+  assert slots and not any(np.any(start[n]) for n in slots)
+  model = [n for n in start if n.startswith(_MODEL) and n not in slots]
+  assert _BN_MEAN in model and _CONV in model
+  for name in model:
+    np.testing.assert_array_equal(start[name], source[name], err_msg=name)
+  assert not any(n.endswith('/Momentum') for n in start)
+
+
 def test_fine_tune_without_exclusion_lists_head(tmp_path, digits,
                                                 imagenet_like):
   """The 1001-way head does not fit: both shapes named, train_dir untouched."""

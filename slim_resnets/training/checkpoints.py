@@ -149,11 +149,16 @@ def init_fn_from_checkpoint(checkpoint_path, exclude_scopes=None,
                             ignore_missing_vars=False):
   """A Scaffold init_fn restoring `checkpoint_path` after initialization.
 
-  The map is built (and checked) right away, so a mismatch fails before any
+  Only the model's variables (weights, biases, batch norm parameters and
+  statistics: the MODEL_VARIABLES collection) are restored: the optimizer's
+  slots and the global step of the run that wrote the checkpoint describe
+  that run, and a fine-tuning run starts its own (with any optimizer). The
+  map is built (and checked) right away, so a mismatch fails before any
   session starts.
   """
   path = resolve_checkpoint(checkpoint_path)
-  var_map = restore_map(path, exclude_scopes, ignore_missing_vars)
+  var_map = restore_map(path, exclude_scopes, ignore_missing_vars,
+                        variables=tf.model_variables())
   if not var_map:
     raise CheckpointMismatchError(
         'checkpoint %s has none of the model\'s variables.' % path)
