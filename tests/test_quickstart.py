@@ -78,3 +78,37 @@ def test_second_run_reuses_data_and_checkpoint(first_run):
       _ACCURACY.search(first_output).groups())
   assert sorted(os.listdir(dataset_dir)) == data_before
   assert _checkpoint_files(train_dir) == checkpoints_before
+
+
+_MEAN_IOU = re.compile(r'mean IoU on (\d+) validation scenes: ([\d.]+)%$')
+
+
+def test_segmentation_job_trains_backbone_then_deeplab(tmp_path):
+  """--task=segmentation: converts both datasets, trains the backbone
+  classifier, then DeepLab from it, evaluates, draws panels, and ends with
+  the mean IoU line."""
+  scenes, backbone = tmp_path / 'scenes', tmp_path / 'backbone'
+  process = subprocess.run(
+      [sys.executable, _SCRIPT, '--task=segmentation',
+       '--dataset_dir=%s' % scenes, '--train_dir=%s' % (tmp_path / 'seg'),
+       '--backbone_dataset_dir=%s' % (tmp_path / 'digits'),
+       '--backbone_train_dir=%s' % backbone, '--backbone_steps=10',
+       '--max_number_of_steps=6'],
+      cwd=_ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'),
+      capture_output=True, text=True, timeout=600)
+  output = process.stdout + process.stderr
+  assert process.returncode == 0, output
+  assert 'Converting the digit scenes to %s' % scenes in output
+  assert 'Training resnet_v2_cifar_20 for 10 steps into %s' % backbone in (
+      output)
+  assert ('Training DeepLab v3 on resnet_v2_cifar_20 for 6 steps into %s, '
+          'the backbone from %s' % (tmp_path / 'seg', backbone)) in output
+  match = _MEAN_IOU.search(process.stdout.strip().splitlines()[-1])
+  assert match, process.stdout[-2000:]
+  assert int(match[1]) == 200 and 0 <= float(match[2]) <= 100
+  panels = sorted(os.listdir(tmp_path / 'seg' / 'vis'))
+  assert len(panels) == 6 and all(p.endswith('.png') for p in panels)
+  assert (tmp_path / 'seg' / 'eval' / 'eval_results.json').is_file()
+  # The DeepLab run started from the backbone's weights.
+  assert (backbone / 'model.ckpt-10.index').is_file()
+  assert 'Traceback' not in output
