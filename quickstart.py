@@ -14,7 +14,8 @@ under ./data/digit_scenes, starts the backbone from the classification
 run above (training it first when it is not there), trains DeepLab v3
 (`segmentation.recipes`) into ./runs/digit_scenes_deeplab, writes a few
 prediction panels (image | truth | prediction) as PNGs into its vis/
-folder, and ends with the line `mean IoU on N validation scenes: XX.X%`.
+folder (and all of them on vis/overview.png), and ends with the line
+`mean IoU on N validation scenes: XX.X%`.
 
 Both need the `digits` extra: pip install '.[digits]'. A run stopped by
 Ctrl-C or SIGTERM says so and exits with status 1; run it again to resume.
@@ -150,14 +151,14 @@ def segmentation():
   results = eval_lib.evaluate(eval_config, log_fn=lambda msg: None)
   vis_dir = os.path.join(train_config.train_dir, 'vis')
   panels = vis_lib.visualize(eval_config, vis_dir, num_images=6, zoom=4,
-                             log_fn=lambda msg: None)
+                             log_fn=lambda msg: None, sheet_name='overview')
   print('Per-class IoU: %s' % ', '.join(
       '%s %.1f%%' % (name, 100 * iou)
       for name, iou in results['per_class_iou'].items()))
   print('Pixel accuracy %.2f%%, step %d, %.0f s in all; results in %s, '
-        'prediction panels (image | truth | prediction) in %s (%d PNGs)'
+        'prediction panels (image | truth | prediction) in %s, all on %s'
         % (100 * results['pixel_accuracy'], results['global_step'],
-           time.time() - start, eval_config.eval_dir, vis_dir, len(panels)))
+           time.time() - start, eval_config.eval_dir, vis_dir, panels[-1]))
   print('mean IoU on %d validation scenes: %.1f%%'
         % (results['num_images'], 100 * results['mean_iou']))
   return 0

@@ -107,7 +107,8 @@ def test_segmentation_job_trains_backbone_then_deeplab(tmp_path):
   assert match, process.stdout[-2000:]
   assert int(match[1]) == 200 and 0 <= float(match[2]) <= 100
   panels = sorted(os.listdir(tmp_path / 'seg' / 'vis'))
-  assert len(panels) == 6 and all(p.endswith('.png') for p in panels)
+  assert len(panels) == 7 and all(p.endswith('.png') for p in panels)
+  assert 'overview.png' in panels
   assert (tmp_path / 'seg' / 'eval' / 'eval_results.json').is_file()
   # The DeepLab run started from the backbone's weights.
   assert (backbone / 'model.ckpt-10.index').is_file()

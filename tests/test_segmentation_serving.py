@@ -49,15 +49,37 @@ def test_visualize_writes_one_panel_per_image(segmenter, digit_scenes,
   config, _ = segmenter
   paths = vis_lib.visualize(segmentation_run.eval_config(
       config.train_dir, digit_scenes, tmp_path / 'eval'),
-      str(tmp_path / 'vis'), num_images=3, zoom=2)
+      str(tmp_path / 'vis'), num_images=3, zoom=2, sheet_name='all')
   assert [os.path.basename(p) for p in paths] == [
-      'validation_%05d.png' % i for i in range(3)]
+      'validation_%05d.png' % i for i in range(3)] + ['all.png']
   with image_codec.ImageCodec() as codec:
-    with open(paths[0], 'rb') as f:
-      picture = codec.decode(f.read(), paths[0])
+    pictures = []
+    for path in paths:
+      with open(path, 'rb') as f:
+        pictures.append(codec.decode(f.read(), path))
+  picture = pictures[0]
   assert picture.shape == (96, 3 * 96 + 2 * 2, 3)
   # The left part is the scene itself (grey: its channels are equal).
   np.testing.assert_array_equal(picture[:, :96, 0], picture[:, :96, 1])
+  # The sheet: panels 0 and 1 side by side, panel 2 below the first.
+  sheet = pictures[3]
+  assert sheet.shape == (2 * 96 + 2, 2 * picture.shape[1] + 2, 3)
+  np.testing.assert_array_equal(sheet[:96, :picture.shape[1]], picture)
+  np.testing.assert_array_equal(sheet[:96, picture.shape[1] + 2:],
+                                pictures[1])
+  np.testing.assert_array_equal(sheet[98:, :picture.shape[1]], pictures[2])
+  assert (sheet[98:, picture.shape[1]:] == 255).all()
+
+
+def test_sheet_pads_pictures_of_other_sizes():
+  small = np.zeros((2, 3, 3), np.uint8)
+  large = np.full((4, 5, 3), 7, np.uint8)
+  out = vis_lib.sheet([small, large, small], columns=3)
+  assert out.shape == (4, 3 * 5 + 2 * 2, 3)
+  np.testing.assert_array_equal(out[:4, 7:12], large)
+  assert (out[2:, :5] == 255).all() and (out[:2, :3] == 0).all()
+  with pytest.raises(ValueError, match='columns must be a positive integer'):
+    vis_lib.sheet([small], columns=0)
 
 
 def test_saved_model_predicts_what_the_graph_predicts(segmenter,

@@ -71,7 +71,26 @@ def panel(image, truth, prediction, zoom=1):
   return np.concatenate([parts[0], gap, parts[1], gap, parts[2]], 1)
 
 
-def visualize(config, vis_dir, num_images=4, zoom=1, log_fn=None):
+def sheet(pictures, columns=2):
+  """The pictures (uint8 [H, W, 3], any sizes) on one white sheet, in rows
+  of `columns`, each cell as large as the largest picture."""
+  checks.check_int(columns, 'columns')
+  if not pictures:
+    raise ValueError('sheet needs at least one picture.')
+  height = max(p.shape[0] for p in pictures) + _SEPARATOR
+  width = max(p.shape[1] for p in pictures) + _SEPARATOR
+  rows = -(-len(pictures) // columns)
+  out = np.full((rows * height - _SEPARATOR,
+                 min(columns, len(pictures)) * width - _SEPARATOR, 3), 255,
+                np.uint8)
+  for index, picture in enumerate(pictures):
+    top, left = (index // columns) * height, (index % columns) * width
+    out[top:top + picture.shape[0], left:left + picture.shape[1]] = picture
+  return out
+
+
+def visualize(config, vis_dir, num_images=4, zoom=1, log_fn=None,
+              sheet_name=None):
   """Writes one panel PNG per image for the first `num_images` of the split.
 
   Args:
@@ -80,6 +99,8 @@ def visualize(config, vis_dir, num_images=4, zoom=1, log_fn=None):
       images, `<filename>.png`, and replaced atomically.
     num_images: how many images.
     zoom: enlargement of the panels.
+    sheet_name: if set, all panels are also written on one sheet (two
+      columns), `<vis_dir>/<sheet_name>.png`, the last path returned.
 
   Returns:
     The paths written.
@@ -93,7 +114,7 @@ def visualize(config, vis_dir, num_images=4, zoom=1, log_fn=None):
                                     config.dataset_dir,
                                     task=dataset_factory.SEGMENTATION)
   path = checkpoints.resolve_checkpoint(config.checkpoint_path)
-  written = []
+  written, pictures = [], []
   graph = tf.Graph()
   with graph.as_default():
     # Batches of one, undecorated, so the panels show the pixels as stored
@@ -120,6 +141,12 @@ def visualize(config, vis_dir, num_images=4, zoom=1, log_fn=None):
                         values['label'][0, ..., 0], labels[0], zoom)
         target = os.path.join(vis_dir, name + '.png')
         publish.write_file(target, codec.encode_png(picture), 'vis',
+                           overwrite=True)
+        written.append(target)
+        pictures.append(picture)
+      if sheet_name and pictures:
+        target = os.path.join(vis_dir, sheet_name + '.png')
+        publish.write_file(target, codec.encode_png(sheet(pictures)), 'vis',
                            overwrite=True)
         written.append(target)
   log('wrote %d panels (image | truth | prediction) to %s'
