@@ -135,6 +135,8 @@ def segmentation():
       FLAGS.backbone_steps or backbone.max_number_of_steps)
   if result.stop_signal is not None:
     return _stopped(result)
+  print('Backbone at step %d (%.0f s of training in this run).'
+        % (result.global_step, result.seconds))
   train_config = recipes.digit_scenes_train_config(
       FLAGS.train_dir or _DEFAULT_DIRS['segmentation'][1], dataset_dir,
       backbone.train_dir,
@@ -146,6 +148,8 @@ def segmentation():
   result = train_lib.train(train_config, log_fn=print)
   if result.stop_signal is not None:
     return _stopped(result)
+  print('DeepLab at step %d (%.0f s of training in this run).'
+        % (result.global_step, result.seconds))
   eval_config = recipes.digit_scenes_eval_config(
       train_config, os.path.join(train_config.train_dir, 'eval'))
   results = eval_lib.evaluate(eval_config, log_fn=lambda msg: None)
