@@ -68,22 +68,23 @@ def _stopped(result):
   return STOPPED
 
 
-def _digits(dataset_dir):
-  from slim_resnets.datasets import convert_digits
+def _converted(dataset_name, what, dataset_dir, convert_fn):
+  """Converts the embedded `dataset_name` into dataset_dir on first use."""
   from slim_resnets.datasets import dataset_factory
   try:
-    dataset_factory.get_split('digits', 'train', dataset_dir)
-    print('Using the digits dataset in %s' % dataset_dir)
+    dataset_factory.get_split(dataset_name, 'train', dataset_dir)
+    print('Using the %s in %s' % (what, dataset_dir))
   except (ValueError, FileNotFoundError):
-    print('Converting the digits to %s ...' % dataset_dir)
-    convert_digits.convert(dataset_dir)
+    print('Converting the %s to %s ...' % (what, dataset_dir))
+    convert_fn(dataset_dir)
 
 
 def _train_classifier(dataset_dir, train_dir, max_number_of_steps):
   """Returns (train config, result) of the digits classification recipe."""
+  from slim_resnets.datasets import convert_digits
   from slim_resnets.training import recipes
   from slim_resnets.training import train_lib
-  _digits(dataset_dir)
+  _converted('digits', 'digits', dataset_dir, convert_digits.convert)
   train_config = recipes.digits_train_config(train_dir, dataset_dir,
                                              max_number_of_steps)
   print('Training %s for %d steps into %s ...'
@@ -115,19 +116,14 @@ def classification():
 
 def segmentation():
   from slim_resnets.datasets import convert_digit_scenes
-  from slim_resnets.datasets import dataset_factory
   from slim_resnets.segmentation import eval_lib
   from slim_resnets.segmentation import recipes
   from slim_resnets.segmentation import train_lib
   from slim_resnets.segmentation import vis_lib
   start = time.time()
   dataset_dir = FLAGS.dataset_dir or _DEFAULT_DIRS['segmentation'][0]
-  try:
-    dataset_factory.get_split('digit_scenes', 'train', dataset_dir)
-    print('Using the digit scenes in %s' % dataset_dir)
-  except (ValueError, FileNotFoundError):
-    print('Converting the digit scenes to %s ...' % dataset_dir)
-    convert_digit_scenes.convert(dataset_dir)
+  _converted('digit_scenes', 'digit scenes', dataset_dir,
+             convert_digit_scenes.convert)
   backbone = recipes.backbone_train_config(FLAGS.backbone_train_dir,
                                            FLAGS.backbone_dataset_dir)
   _, result = _train_classifier(

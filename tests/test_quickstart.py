@@ -51,7 +51,7 @@ def test_first_run_converts_trains_and_evaluates(first_run):
   dataset_dir, train_dir, code, output = first_run
   assert code == 0, output
   assert 'Converting the digits to %s' % dataset_dir in output
-  assert 'Using the digits dataset' not in output
+  assert 'Using the digits' not in output
   assert (dataset_dir / 'dataset_info.json').is_file()
   assert 'Training resnet_v2_cifar_20 for %d steps' % _STEPS in output
   match = _ACCURACY.search(output)
@@ -71,7 +71,7 @@ def test_second_run_reuses_data_and_checkpoint(first_run):
   checkpoints_before = _checkpoint_files(train_dir)
   code, output = _quickstart(dataset_dir, train_dir)
   assert code == 0, output
-  assert 'Using the digits dataset in %s' % dataset_dir in output
+  assert 'Using the digits in %s' % dataset_dir in output
   assert 'Converting' not in output
   assert 'already at step %d' % _STEPS in output
   assert _ACCURACY.search(output).groups() == (
