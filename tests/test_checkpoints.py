@@ -174,29 +174,40 @@ def test_unmatched_trainable_scope_lists_model_scopes(graph):
   assert "['head', 'net']" in message
 
 
+def _model_variable(initial_value, name):
+  """A variable in MODEL_VARIABLES, as slim's layers make them."""
+  variable = tf.Variable(initial_value, name=name)
+  tf.add_to_collection(tf.GraphKeys.MODEL_VARIABLES, variable)
+  return variable
+
+
 def test_init_fn_restores_all_but_excluded(graph, saved):
-  """Restored values are the checkpoint's; the excluded head keeps its init."""
+  """Restored values are the checkpoint's; the excluded head keeps its init,
+  and so does a variable that is not the model's (an optimizer slot)."""
   del graph
-  a = tf.Variable(tf.zeros([2, 3]), name='net/a')
-  b = tf.Variable(tf.zeros([4]), name='net/b')
-  head = tf.Variable(tf.fill([3, 7], -1.0), name='head/w')
-  fresh = tf.Variable(tf.fill([2], 3.0), name='net/c')
+  a = _model_variable(tf.zeros([2, 3]), 'net/a')
+  b = _model_variable(tf.zeros([4]), 'net/b')
+  head = _model_variable(tf.fill([3, 7], -1.0), 'head/w')
+  fresh = _model_variable(tf.fill([2], 3.0), 'net/c')
+  slot_like = tf.Variable(tf.fill([4], 5.0), name='net/b/Momentum')
   init_fn = checkpoints.init_fn_from_checkpoint(
       saved[0], exclude_scopes='head', ignore_missing_vars=True)
   with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
     init_fn(None, sess)
-    got_a, got_b, got_head, got_fresh = sess.run([a, b, head, fresh])
+    got_a, got_b, got_head, got_fresh, got_slot = sess.run(
+        [a, b, head, fresh, slot_like])
   np.testing.assert_array_equal(got_a, _SAVED['net/a'])
   np.testing.assert_array_equal(got_b, _SAVED['net/b'])
   np.testing.assert_array_equal(got_head, np.full([3, 7], -1.0))
   np.testing.assert_array_equal(got_fresh, [3.0, 3.0])
+  np.testing.assert_array_equal(got_slot, [5.0] * 4)
 
 
 def test_init_fn_checks_before_any_session(graph, saved):
   """A mismatch fails when the init_fn is made, not when a session starts."""
   del graph
-  tf.Variable(tf.zeros([3, 7]), name='head/w')
+  _model_variable(tf.zeros([3, 7]), 'head/w')
   with pytest.raises(checkpoints.CheckpointMismatchError, match='head/w'):
     checkpoints.init_fn_from_checkpoint(saved[1])
   with pytest.raises(checkpoints.CheckpointMismatchError,
