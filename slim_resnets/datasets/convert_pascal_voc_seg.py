@@ -63,7 +63,6 @@ class _Files:
     self._what = what
     self._tar = None
     if os.path.isdir(path):
-      self._names = None
       self._root = self._find_root_in_dir(path, marker)
     elif os.path.isfile(path):
       try:
