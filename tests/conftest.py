@@ -127,10 +127,14 @@ def trained(shared_run):
   return config.train_dir, tf.train.latest_checkpoint(config.train_dir)
 
 
-# The two costly groups are also the `slow` tier: `pytest -m "not slow"` is
-# the contributors' quick run, the README's command runs everything. They are
-# the longest units of work, so they are handed out first, in this order
-# (see pytest_configure), and run while the other worker goes through the
+# The `slow` tier, which `pytest -m "not slow"` (the contributors' quick run)
+# leaves out and the README's command runs with everything else: the two
+# costly groups below, and every test that starts a Python process loading
+# TensorFlow (a script end to end, a clean interpreter), since each such
+# process pays several seconds of TensorFlow's start-up; those tests carry
+# @pytest.mark.slow themselves. The two groups are the longest units of
+# work, so they are handed out first, in this order (see
+# pytest_configure), and run while the other worker goes through the
 # modules, instead of starting last with nothing left to run beside them.
 SLOW_GROUPS = ('local_cluster', 'full_depth')
 

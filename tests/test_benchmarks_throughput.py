@@ -40,6 +40,7 @@ def report(tmp_path_factory):
     return json.load(f), process.stdout
 
 
+@pytest.mark.slow
 def test_report_has_every_configuration_and_contender(report):
   data, _ = report
   assert [(c['mode'], c['batch_size']) for c in data['configs']] == [
@@ -58,6 +59,7 @@ def test_report_has_every_configuration_and_contender(report):
   assert data['machine']['tensorflow']
 
 
+@pytest.mark.slow
 def test_ratios_and_fractions_follow_from_the_medians(report):
   data, _ = report
   for config in data['configs']:
@@ -90,6 +92,7 @@ def test_ratios_and_fractions_follow_from_the_medians(report):
   assert first['peak_rss_delta_mib'] > 1
 
 
+@pytest.mark.slow
 def test_table_and_profile_printed(report):
   data, stdout = report
   assert 'resnet_v1_cifar_20 train, batch 2, 16x16, float32, NHWC' in stdout
@@ -144,6 +147,7 @@ def test_default_settings_use_the_model_size():
   assert settings['batch_sizes'] == [1, 32]
 
 
+@pytest.mark.slow
 def test_bad_flag_exits_2_with_message():
   process = _run('--model=resnet_v9')
   assert process.returncode == 2

@@ -18,6 +18,9 @@ import pytest
 
 # Marks the one stdout line that carries a script's observations, so that
 # anything else a library prints cannot break the parsing.
+# Every test here starts Python processes that load TensorFlow.
+pytestmark = pytest.mark.slow
+
 _RESULT_PREFIX = 'COMPAT_TEST_RESULT='
 _TIMEOUT_S = 120
 

@@ -20,6 +20,9 @@ from slim_resnets.datasets import image_codec
 from slim_resnets.datasets import verify
 from slim_resnets.datasets import writer
 
+# Every test here starts Python processes that load TensorFlow.
+pytestmark = pytest.mark.slow
+
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SCRIPT = os.path.join(_REPO, 'download_and_convert_data.py')
 

@@ -209,6 +209,7 @@ def test_eval_loop_without_checkpoint_returns_none(digits, tmp_path):
   assert not (tmp_path / 'eval').exists()
 
 
+@pytest.mark.slow
 def test_eval_script_without_checkpoint_exits_cleanly(digits, tmp_path):
   empty = tmp_path / 'empty'
   empty.mkdir()

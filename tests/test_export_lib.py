@@ -108,6 +108,7 @@ _LOAD_IN_TF2 = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_saved_model_in_fresh_tf2_process(exported, images, reference,
                                           tmp_path):
   """A TF2 client gets the training network's probabilities and classes."""
@@ -216,6 +217,7 @@ def test_num_classes_required_without_published_checkpoint(trained,
     export_lib.export(trained[1], _MODEL, None, str(tmp_path / 'model'))
 
 
+@pytest.mark.slow
 def test_script(trained, tmp_path):
   """The script exports (exit 0); without its required flags it fails.
 

@@ -12,6 +12,9 @@ import sys
 
 import pytest
 
+# Every test here starts Python processes that load TensorFlow.
+pytestmark = pytest.mark.slow
+
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SCRIPT = os.path.join(_ROOT, 'quickstart.py')
 _STEPS = 30

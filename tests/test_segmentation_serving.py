@@ -116,6 +116,7 @@ def test_saved_model_predicts_what_the_graph_predicts(segmenter,
     export_lib.export(eval_config, 11, export_dir)
 
 
+@pytest.mark.slow
 def test_scripts_take_deeplabs_flags(segmenter, digit_scenes, tmp_path):
   config, _ = segmenter
   model = []  # the model's own flags, as the run was trained

@@ -305,6 +305,7 @@ def _table(stdout):
   return [tuple(line.split()[:2]) for line in lines[rules[0] + 1:rules[1]]]
 
 
+@pytest.mark.slow
 def test_cli_prints_the_table(cifar_summary):
   """`python -m nets.summary NAME` prints the table with comma'd totals."""
   result = _run_cli(CIFAR)
@@ -333,6 +334,7 @@ def test_cli_prints_the_table(cifar_summary):
       cifar_summary).strip()
 
 
+@pytest.mark.slow
 def test_cli_honors_image_size_and_output_stride():
   result = _run_cli('resnet_v1_18', '--image_size', '64', '--output_stride',
                     '8')
@@ -344,6 +346,7 @@ def test_cli_honors_image_size_and_output_stride():
   assert shapes['global_pool'] == '1x1x512'
 
 
+@pytest.mark.slow
 def test_cli_unknown_model_lists_names():
   result = _run_cli('resnet_v3_50')
   assert result.returncode != 0
@@ -353,6 +356,7 @@ def test_cli_unknown_model_lists_names():
     assert name in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_without_model_is_a_usage_error():
   result = _run_cli()
   assert result.returncode != 0

@@ -325,6 +325,7 @@ def test_bad_arguments_name_them_and_write_nothing(trained, tmp_path, kwargs,
   assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_script(trained, digits, tmp_path):
   """The script writes a calibrated int8 model; refuses to overwrite one.
 

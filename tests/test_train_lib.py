@@ -243,6 +243,7 @@ def interrupted(tmp_path_factory, digits):
       run.kill()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('signum', _SIGNALS, ids=['SIGINT', 'SIGTERM'])
 def test_signal_stops_with_checkpoint_at_current_step(signum, interrupted):
   """SIGINT / SIGTERM end the run cleanly, saving the step it stopped at."""
@@ -257,6 +258,7 @@ def test_signal_stops_with_checkpoint_at_current_step(signum, interrupted):
   assert 'Finished at global step %d ' % step in output
 
 
+@pytest.mark.slow
 def test_resume_after_signal_continues_exactly(interrupted):
   """Running again continues from the saved step with the saved state.
 
@@ -530,6 +532,7 @@ def script_failures(tmp_path_factory, digits, shared, imagenet_like):
       run.kill()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('case', sorted(_SCRIPT_BAD))
 def test_script_reports_error_and_exits_2(case, script_failures):
   code, output, train_dir, before = script_failures[case]
