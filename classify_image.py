@@ -10,15 +10,11 @@ then only shows that the graph builds and runs end to end.
 
 import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 import numpy as np
-import tensorflow.compat.v1 as tf
 
-from slim_resnets.serving import classify
+from slim_resnets import console
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('model_name', 'resnet_v2_50',
@@ -37,6 +33,7 @@ flags.DEFINE_integer('top_k', 5, 'Classes to print per image.')
 
 
 def _load_images(paths, size):
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   images = []
   with tf.Graph().as_default(), tf.Session() as sess:
     path = tf.placeholder(tf.string)
@@ -52,6 +49,8 @@ def _load_images(paths, size):
 
 def main(argv):
   del argv
+  # Imported once console.parse_flags has quieted TensorFlow.
+  from slim_resnets.serving import classify  # pylint: disable=g-import-not-at-top
   if FLAGS.images:
     images, names = _load_images(FLAGS.images, 320), FLAGS.images
   else:
@@ -73,4 +72,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

@@ -16,18 +16,14 @@ new one is complete; other files in --dataset_dir are never touched.
 reports the first damaged one. See the `datasets` package for the details.
 """
 
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
-import sys
 
 from absl import app
 from absl import flags
 
+from slim_resnets import console
 from slim_resnets.datasets import dataset_factory
-from slim_resnets.datasets import errors
+from slim_resnets.training import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum('dataset_name', None, list(dataset_factory.DATASETS),
@@ -73,15 +69,16 @@ flags.mark_flags_as_required(['dataset_name', 'dataset_dir'])
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   if FLAGS.check_images and not FLAGS.verify_only:
-    raise app.UsageError('--check_images only works with --verify_only.')
+    console.fail(console.USAGE_ERROR,
+                 '--check_images only works with --verify_only.')
   # Imported once the flags are known to be good: these load TensorFlow,
   # which takes seconds, and --help or a mistyped flag should not wait.
   from slim_resnets.datasets import convert  # pylint: disable=g-import-not-at-top
   from slim_resnets.datasets import verify  # pylint: disable=g-import-not-at-top
-  try:
+
+  def work():
     if FLAGS.verify_only:
       counts = verify.verify_dataset(FLAGS.dataset_name, FLAGS.dataset_dir,
                                      check_images=FLAGS.check_images)
@@ -97,9 +94,8 @@ def main(argv):
         num_shards=FLAGS.num_shards, seed=FLAGS.seed,
         skip_undecodable=FLAGS.skip_undecodable or None)
     print(convert.describe(info, FLAGS.dataset_dir))
-  except errors.DatasetError as e:
-    sys.exit('ERROR: %s' % e)
 
+  cli.run_main(work, verbosity='WARN')
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

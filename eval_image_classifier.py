@@ -12,14 +12,11 @@ written to <eval_dir>/eval_results.json.
 """
 
 import json
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 
+from slim_resnets import console
 from slim_resnets.training import cli
 from slim_resnets.training import config as config_lib
 
@@ -28,19 +25,19 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   # pylint: disable=g-import-not-at-top
   config = config_lib.from_flags(config_lib.EvalConfig, FLAGS)
   if config.tflite_model:
     from slim_resnets.serving import tflite_lib as evaluator
   else:
     from slim_resnets.training import eval_lib as evaluator
-  results = cli.run_main(lambda: evaluator.evaluate(config))
+  results = cli.run_main(lambda: evaluator.evaluate(config), dataset=(
+      config.dataset_name, config.dataset_split_name, config.dataset_dir))
   if results is None:
     print('No checkpoint appeared in %s within --eval_timeout_secs=%s.'
           % (config.checkpoint_path, config.eval_timeout_secs))
-    return 1
+    return console.DATA_ERROR
   summary = {k: results[k] for k in ('global_step', 'num_examples',
                                      'top1_accuracy', 'top5_accuracy',
                                      'mean_per_class_recall')}
@@ -48,4 +45,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

@@ -12,14 +12,11 @@ matrix included) go to <eval_dir>/eval_results.json.
 """
 
 import json
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 
+from slim_resnets import console
 from slim_resnets.segmentation import config as seg_config
 from slim_resnets.training import cli
 from slim_resnets.training import config as config_lib
@@ -31,11 +28,11 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   from slim_resnets.segmentation import eval_lib  # pylint: disable=g-import-not-at-top
   config = config_lib.from_flags(seg_config.SegmentationEvalConfig, FLAGS)
-  results = cli.run_main(lambda: eval_lib.evaluate(config))
+  results = cli.run_main(lambda: eval_lib.evaluate(config), dataset=(
+      config.dataset_name, config.dataset_split_name, config.dataset_dir))
   print(json.dumps({k: results[k] for k in (
       'global_step', 'num_images', 'mean_iou', 'pixel_accuracy',
       'per_class_iou')}, indent=2))
@@ -43,4 +40,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

@@ -10,14 +10,11 @@ The serving signature 'serving_default' takes `images` (uint8 0-255 or, with
 `classes` (top-k dataset labels) and `scores`; preprocessing is inside.
 """
 
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 
+from slim_resnets import console
 from slim_resnets.training import cli
 
 flags.DEFINE_string('model_name', 'resnet_v2_50', 'Network from nets_factory.')
@@ -42,8 +39,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   from slim_resnets.serving import export_lib  # pylint: disable=g-import-not-at-top
   result = cli.run_main(lambda: export_lib.export(
       FLAGS.checkpoint_path, FLAGS.model_name, FLAGS.num_classes,
@@ -58,4 +54,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

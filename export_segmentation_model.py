@@ -12,14 +12,11 @@ per pixel) and 'probabilities', at the images' own size. --eval_scales and
 --add_flipped_images are baked in when given.
 """
 
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 
+from slim_resnets import console
 from slim_resnets.segmentation import config as seg_config
 from slim_resnets.training import cli
 from slim_resnets.training import config as config_lib
@@ -38,8 +35,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   from slim_resnets.segmentation import export_lib  # pylint: disable=g-import-not-at-top
   config = config_lib.from_flags(seg_config.SegmentationEvalConfig, FLAGS,
                                  eval_dir=FLAGS.output_dir)
@@ -51,4 +47,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

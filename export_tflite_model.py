@@ -14,14 +14,11 @@ produces them) and returns softmax probabilities [batch, num_classes].
 the dataset; its input and output stay float32 unless --int8_io.
 """
 
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 
+from slim_resnets import console
 from slim_resnets.training import cli
 
 _QUANTIZATIONS = ('float32', 'dynamic_range', 'full_integer')
@@ -77,8 +74,7 @@ def export():
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   result = cli.run_main(export, verbosity='WARN')
   print('Exported %s TFLite model to %s (%d bytes; input %dx%d, %d classes)'
         % (result.quantization, result.path, result.size_bytes,
@@ -86,4 +82,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

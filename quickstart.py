@@ -22,15 +22,12 @@ Ctrl-C or SIGTERM says so and exits with status 1; run it again to resume.
 """
 
 import os
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 import time
 
 from absl import app
 from absl import flags
 
+from slim_resnets import console
 from slim_resnets.training import cli
 
 TASKS = ('classification', 'segmentation')
@@ -39,7 +36,6 @@ _DEFAULT_DIRS = {
     'classification': ('data/digits', 'runs/digits_resnet_v2_cifar_20'),
     'segmentation': ('data/digit_scenes', 'runs/digit_scenes_deeplab'),
 }
-STOPPED = 1  # exit status of a run stopped by a signal
 
 flags.DEFINE_enum('task', 'classification', TASKS, 'The main job to run.')
 flags.DEFINE_string('dataset_dir', None,
@@ -64,8 +60,9 @@ FLAGS = flags.FLAGS
 
 
 def _stopped(result):
-  print('Stopped at step %d; run again to resume.' % result.global_step)
-  return STOPPED
+  print('Stopped at step %d by signal %d; run again to resume.'
+        % (result.global_step, result.stop_signal))
+  return console.interrupted_status(result.stop_signal)
 
 
 def _converted(dataset_name, what, dataset_dir, convert_fn):
@@ -171,4 +168,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

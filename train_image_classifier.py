@@ -17,14 +17,11 @@ through
 `python -m slim_resnets.distributed.local_cluster --ps 1 --workers 2 -- ...`.
 """
 
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 
+from slim_resnets import console
 from slim_resnets.training import cli
 from slim_resnets.training import config as config_lib
 
@@ -33,14 +30,13 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   from slim_resnets.training import train_lib  # pylint: disable=g-import-not-at-top
   config = config_lib.from_flags(config_lib.TrainConfig, FLAGS)
-  result = cli.run_main(lambda: train_lib.train(config))
-  print('Finished at global step %d (loss %.4f) in %.1f s; checkpoints in %s'
-        % (result.global_step, result.loss, result.seconds, config.train_dir))
+  result = cli.run_main(lambda: train_lib.train(config), dataset=(
+      config.dataset_name, config.dataset_split_name, config.dataset_dir))
+  return cli.report_training(result, config.train_dir)
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

@@ -20,14 +20,11 @@ Fine-tuning from a classification checkpoint:
 --tf_initial_checkpoint=<ckpt> --noinitialize_last_layer.
 """
 
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 
+from slim_resnets import console
 from slim_resnets.segmentation import config as seg_config
 from slim_resnets.training import cli
 from slim_resnets.training import config as config_lib
@@ -39,19 +36,12 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   from slim_resnets.segmentation import train_lib  # pylint: disable=g-import-not-at-top
   config = config_lib.from_flags(seg_config.SegmentationTrainConfig, FLAGS)
-  result = cli.run_main(lambda: train_lib.train(config))
-  if result.stop_signal is not None:
-    print('Stopped at step %d by signal %d; run the same command again to '
-          'resume.' % (result.global_step, result.stop_signal))
-    return 1
-  print('Finished at global step %d (loss %.4f) in %.1f s; checkpoints in %s'
-        % (result.global_step, result.loss, result.seconds, config.train_dir))
-  return 0
-
+  result = cli.run_main(lambda: train_lib.train(config), dataset=(
+      config.dataset_name, config.dataset_split_name, config.dataset_dir))
+  return cli.report_training(result, config.train_dir)
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

@@ -23,13 +23,9 @@ The report is built by pure functions (`worker_rates`, `summarize_run`,
 `format_table`) that the tests call on made-up logs.
 """
 
-import os
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 import dataclasses
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -39,6 +35,8 @@ import time
 
 from absl import app
 from absl import flags
+
+from slim_resnets import console
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _RATE = re.compile(r'step (\d+): loss = \S+, learning rate = \S+, '
@@ -166,8 +164,7 @@ def run_cluster(work_dir, name, workers, ps, mode, args, skip):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   options = flags.FLAGS
   workers = [int(w) for w in options.workers]
   for mode in options.modes:
@@ -224,4 +221,4 @@ def main(argv):
 
 if __name__ == '__main__':
   define_flags()
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

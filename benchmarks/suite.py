@@ -12,18 +12,16 @@ rebuilds summary.md from the reports already there. On a 2-core CPU the
 whole suite takes about an hour.
 """
 
-import os
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 import json
+import os
 import subprocess
 import sys
 import time
 
 from absl import app
 from absl import flags
+
+from slim_resnets import console
 
 # name -> (module, arguments). Training and inference at batch 1 and 32
 # (and 16, the issue's other training size, for resnet_v2_50), every fast
@@ -229,8 +227,7 @@ def load_reports(output_dir, names):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   from slim_resnets.training import cli  # pylint: disable=g-import-not-at-top
 
   def go():
@@ -254,4 +251,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

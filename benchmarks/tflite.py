@@ -30,17 +30,15 @@ The report is built by pure functions (`build_report`, `format_table`) that
 the tests call on made-up figures.
 """
 
-import os
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 import json
+import os
 import sys
 import tempfile
 
 from absl import app
 from absl import flags
+
+from slim_resnets import console
 
 
 def define_flags():
@@ -380,8 +378,7 @@ def run_benchmark(dataset_dir, train_dir, output_dir=None, num_threads=2,
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   from absl import logging
 
   from slim_resnets.training import cli
@@ -406,4 +403,4 @@ def main(argv):
 
 if __name__ == '__main__':
   define_flags()
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

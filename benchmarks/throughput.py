@@ -20,16 +20,14 @@ same thread settings, SGD with momentum, and no weight decay (Keras
 Applications models have none), so they do the same work per image.
 """
 
-import os
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 import json
+import os
 import sys
 
 from absl import app
 from absl import flags
+
+from slim_resnets import console
 
 _VARIANT_PARTS = ('xla', 'float16', 'bfloat16', 'nchw')
 # Serving our net through TensorFlow Lite (inference only), by quantization.
@@ -404,8 +402,7 @@ def run(settings, log=print):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
   from slim_resnets.training import cli
 
   def go():
@@ -421,4 +418,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

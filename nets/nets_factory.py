@@ -255,6 +255,23 @@ def get_feature_info(name, output_stride=None,
       store_non_strided_activations)
 
 
+def total_stride(name):
+  """How many times network `name` reduces its input (output_stride unset).
+
+  An input smaller than this leaves the last block a single pixel computed
+  mostly from padding; the scripts refuse such image sizes.
+  """
+  return max(info.stride for info in get_feature_info(name))
+
+
+def check_image_size(image_size, argument, name):
+  """Raises a ValueError unless image_size is None or >= total_stride(name)."""
+  stride = total_stride(name)
+  checks.check_int(image_size, argument, minimum=stride, allow_none=True,
+                   note='(pixels; %s has a total stride of %d)'
+                   % (name, stride))
+
+
 def end_point_at_stride(name, stride, **kwargs):
   """The deepest end point of `name` at `stride` (e.g. 4 for a decoder).
 

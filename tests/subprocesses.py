@@ -13,14 +13,18 @@ import threading
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_together(*commands, timeout=300):
+def run_together(*commands, timeout=300, env=None):
   """Runs the argv lists in parallel from the repository root.
+
+  `env` replaces the environment, which is otherwise this one with
+  TensorFlow's C++ log level at 2.
 
   Returns:
     [(returncode, stdout and stderr together)] in the order given. Any
     process still running when this returns (on a timeout) is killed.
   """
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  if env is None:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
   processes = [subprocess.Popen(command, cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)

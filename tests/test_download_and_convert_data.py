@@ -14,6 +14,7 @@ import sys
 import numpy as np
 import pytest
 
+from slim_resnets import console
 from slim_resnets.datasets import dataset_factory
 from slim_resnets.datasets import example_format
 from slim_resnets.datasets import image_codec
@@ -82,12 +83,12 @@ def test_converts_digits(runs):
 
 def test_unknown_dataset_name_fails_listing_the_choices(runs):
   rc, _, err = runs['unknown_name']
-  assert rc != 0
+  assert rc == console.USAGE_ERROR
   assert 'mnist' in err
   assert '<%s>' % '|'.join(dataset_factory.DATASETS) in err
 
 
 def test_verify_only_names_the_damaged_file(runs):
   rc, _, err = runs['verify_damaged']
-  assert rc == 1
-  assert 'ERROR: %s: record 1 cannot be read' % runs['paths']['shard'] in err
+  assert rc == console.DATA_ERROR
+  assert 'error: %s: record 1 cannot be read' % runs['paths']['shard'] in err

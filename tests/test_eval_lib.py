@@ -20,6 +20,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from nets import nets_factory
+from slim_resnets import console
 from slim_resnets.datasets import dataset_factory
 from slim_resnets.datasets import input_pipeline
 from slim_resnets.preprocessing import preprocessing_factory
@@ -221,6 +222,9 @@ def test_eval_script_without_checkpoint_exits_cleanly(digits, tmp_path):
       cwd=_ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'),
       capture_output=True, text=True, timeout=300)
   output = process.stdout + process.stderr
+  assert process.returncode == console.DATA_ERROR, output
+  assert ('No checkpoint appeared in %s within --eval_timeout_secs=1'
+          % empty) in output
   assert 'Traceback' not in output, output
 
 

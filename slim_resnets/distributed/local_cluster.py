@@ -21,9 +21,9 @@ The launcher supervises the tasks:
   `--max_restarts` times per task: a restarted worker rejoins the running
   training, a restarted chief restores the last checkpoint in train_dir
   and carries on from there;
-* a worker that exits with status 2 (a usage error, which would only
-  repeat) or a server that dies (a ps task's variables are gone with it)
-  ends the run;
+* a worker that exits with status 2 or 3 (a usage or data error, see
+  `slim_resnets.console`; either would only repeat) or a server that
+  dies (a ps task's variables are gone with it) ends the run;
   start it again and training resumes from the last checkpoint;
 * once the chief has finished, the other workers get `--grace_secs` to
   finish too, then everything is stopped;
@@ -34,14 +34,10 @@ Every task's output goes to `<log_dir>/<job>_<index>.log`, appended across
 restarts.
 """
 
-import os
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 import argparse
 import dataclasses
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -49,11 +45,13 @@ import sys
 import tempfile
 import time
 
+from slim_resnets import console
+
 # The repository: the training script lives at its root.
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DEFAULT_SCRIPT = os.path.join(ROOT, 'train_image_classifier.py')
-USAGE_ERROR = 2
+USAGE_ERROR = console.USAGE_ERROR
 # Training flags that describe the cluster, which the launcher sets.
 CLUSTER_FLAGS = ('master', 'task', 'worker_replicas', 'num_ps_tasks')
 
@@ -144,7 +142,6 @@ class LocalCluster:
     self._log = log or (lambda message: print('local_cluster: ' + message,
                                               flush=True))
     base_env = dict(os.environ, PYTHONUNBUFFERED='1')
-    base_env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     base_env.pop('TF_CONFIG', None)
     self.tasks = []
 
@@ -297,10 +294,11 @@ class LocalCluster:
                 'Stopping the cluster; run it again to resume from the last '
                 'checkpoint.\n%s' % (task.name, code, self._tail(task)))
       return 1
-    if code == USAGE_ERROR:
-      self._log('%s failed with a usage error; stopping the cluster.\n%s'
-                % (task.name, self._tail(task)))
-      return USAGE_ERROR
+    if code in (console.USAGE_ERROR, console.DATA_ERROR):
+      self._log('%s refused its %s; stopping the cluster.\n%s'
+                % (task.name, 'flags' if code == console.USAGE_ERROR
+                   else 'data', self._tail(task)))
+      return code
     if task.restarts >= self.max_restarts:
       self._log('%s exited with status %d after %d restart(s); stopping the '
                 'cluster.\n%s' % (task.name, code, task.restarts,

@@ -11,20 +11,17 @@ TF_CONFIG the trainer starts its own server, and a ps task may run either
 this or train_image_classifier.py.
 """
 
-import os
 import signal
-import sys
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 
-from slim_resnets.training import cluster as cluster_lib
+from slim_resnets import console
 
 
 def serve(environ=None):
   """Starts the TF_CONFIG task's server and blocks until a signal."""
+  # Imported here, after console.parse_flags has quieted TensorFlow.
+  from slim_resnets.training import cluster as cluster_lib  # pylint: disable=g-import-not-at-top
   setup = cluster_lib.resolve(environ=environ)
   if setup is None or setup.cluster_spec is None:
     raise cluster_lib.ClusterError(
@@ -41,14 +38,13 @@ def serve(environ=None):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+  del argv  # console.parse_flags refuses positional arguments
+  from slim_resnets.training import cluster as cluster_lib  # pylint: disable=g-import-not-at-top
   try:
     serve()
   except cluster_lib.ClusterError as e:
-    print('error: %s' % e, file=sys.stderr)
-    sys.exit(2)
+    console.fail(console.USAGE_ERROR, e)
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=console.parse_flags)

@@ -25,12 +25,14 @@ from slim_resnets.segmentation import metrics
 from slim_resnets.segmentation import model as model_lib
 from slim_resnets.segmentation import train_lib
 from slim_resnets.training import checkpoints
+from slim_resnets.training import config as config_lib
 
 RESULTS_FILENAME = 'eval_results.json'
 
 
 def check_config(config):
   """The checks an evaluation makes before it reads any data."""
+  config_lib.check_finite(config)
   train_lib.model_options(config, num_classes=2)
   train_lib.preprocessing_name(config)
   checks.check_int(config.eval_batch_size, 'eval_batch_size')

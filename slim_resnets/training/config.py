@@ -8,6 +8,7 @@ lines keep working.
 """
 
 import dataclasses
+import math
 import typing
 
 
@@ -179,6 +180,10 @@ class EvalConfig:
       0, 'Ops run at the same time; 0 lets TensorFlow choose.')
 
 
+_FLOAT_TYPES = (float, typing.Optional[float], typing.Tuple[float, ...],
+                typing.Optional[typing.Tuple[float, ...]])
+
+
 def define_flags(config_class, flags_module, skip=(), flag_values=None):
   """Defines one absl flag per field of `config_class`, same name and default.
 
@@ -206,6 +211,30 @@ def define_flags(config_class, flags_module, skip=(), flag_values=None):
     else:
       raise TypeError('no flag type for %s: %r' % (field.name, kind))
     define(field.name, field.default, field.metadata['help'], **extra)
+    if kind in _FLOAT_TYPES:
+      flags_module.register_validator(field.name, _finite, _NOT_FINITE,
+                                      **extra)
+
+
+_NOT_FINITE = 'must be a finite number'
+
+
+def _finite(value):
+  """Whether a float field's value (None, a number or a tuple) is finite."""
+  values = value if isinstance(value, (tuple, list)) else (value,)
+  return all(v is None or math.isfinite(v) for v in values)
+
+
+def check_finite(config):
+  """Raises a ValueError naming the first float field set to NaN or inf.
+
+  absl's float flags take 'nan' and 'inf'; no setting here means anything
+  with them, and a NaN learning rate would only show as a NaN loss later.
+  """
+  for field in dataclasses.fields(config):
+    if field.type in _FLOAT_TYPES and not _finite(getattr(config, field.name)):
+      raise ValueError('%s %s; got %r.'
+                       % (field.name, _NOT_FINITE, getattr(config, field.name)))
 
 
 def from_flags(config_class, flag_values, **overrides):

@@ -16,7 +16,6 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import nets_factory
-from resnet_utils import checks
 from resnet_utils import graph_building
 from resnet_utils import precision as precision_lib
 from slim_resnets import publish
@@ -24,6 +23,7 @@ from slim_resnets.datasets import dataset_factory
 from slim_resnets.datasets import input_pipeline
 from slim_resnets.preprocessing import preprocessing_factory
 from slim_resnets.training import checkpoints
+from slim_resnets.training import config as config_lib
 from slim_resnets.training import performance
 
 EvalSettings = collections.namedtuple(
@@ -194,9 +194,10 @@ def write_results(config, results):
 
 def check_config(config):
   """The checks every evaluation makes before it reads any data."""
-  checks.check_int(config.eval_image_size, 'eval_image_size',
-                   allow_none=True, note='(pixels)')
+  config_lib.check_finite(config)
   nets_factory.check_name(config.model_name)
+  nets_factory.check_image_size(config.eval_image_size, 'eval_image_size',
+                                config.model_name)
   precision_lib.check_precision(config.precision)
   performance.check_threads(config.intra_op_threads, 'intra_op_threads')
   performance.check_threads(config.inter_op_threads, 'inter_op_threads')

@@ -24,6 +24,7 @@ from slim_resnets.preprocessing import preprocessing_factory
 from slim_resnets.training import checkpoints
 from slim_resnets.training import clones
 from slim_resnets.training import cluster as cluster_lib
+from slim_resnets.training import config as config_lib
 from slim_resnets.training import hooks as hooks_lib
 from slim_resnets.training import optimization
 from slim_resnets.training import performance
@@ -33,8 +34,13 @@ TrainResult = collections.namedtuple(
                     'seconds'])
 
 
+class TrainingDivergedError(ValueError):
+  """The loss became NaN: the settings cannot train this model on this data."""
+
+
 def check_config(config, task=None):
   """Fails fast, before any graph is built, on arguments that cannot work."""
+  config_lib.check_finite(config)
   (task or ClassificationTask()).check(config)
   checks.check_choice(config.optimizer, optimization.OPTIMIZERS, 'optimizer')
   checks.check_choice(config.learning_rate_decay_type,
@@ -91,8 +97,8 @@ class ClassificationTask:
 
   def check(self, config):
     nets_factory.check_name(config.model_name)
-    checks.check_int(config.train_image_size, 'train_image_size',
-                     allow_none=True, note='(pixels)')
+    nets_factory.check_image_size(config.train_image_size,
+                                  'train_image_size', config.model_name)
 
   def inputs(self, config, split):
     """(images, labels) batches of `split`, preprocessed for training."""
@@ -384,6 +390,13 @@ def train(config, log_fn=None, session_config=None, environ=None, task=None):
         while not sess.should_stop():
           _, loss, step = sess.run([ops['train_op'], ops['total_loss'],
                                     ops['global_step']])
+    except tf.train.NanLossDuringTrainingError:
+      raise TrainingDivergedError(
+          'the loss became NaN at step %d of the run in %s, with '
+          '--learning_rate=%g (%s decay). Lower --learning_rate, or look '
+          'for bad labels or images; the checkpoints saved before are kept.'
+          % (step + 1, config.train_dir, config.learning_rate,
+             config.learning_rate_decay_type)) from None
     finally:
       stopper.restore_handlers()
       if sync_hook is not None:
