@@ -230,8 +230,9 @@ def test_eval_script_without_checkpoint_exits_cleanly(digits, tmp_path):
 
 @pytest.mark.parametrize('overrides,error,pattern', [
     (dict(model_name='resnet_v9'), ValueError, 'resnet_v9.*known networks'),
-    (dict(eval_image_size=0), ValueError, 'eval_image_size must be a '
-     'positive integer'),
+    (dict(eval_image_size=0), ValueError, 'eval_image_size must be an '
+     r'integer >= 4 or None \(pixels; resnet_v1_cifar_20 has a total stride '
+     'of 4'),
     (dict(checkpoint_path='/nonexistent/ckpt'), FileNotFoundError,
      '/nonexistent/ckpt does not exist'),
     (dict(dataset_split_name='test'), ValueError,

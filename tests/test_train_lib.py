@@ -27,6 +27,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from nets import nets_factory
+from slim_resnets import console
 from slim_resnets.datasets import errors
 from slim_resnets.training import checkpoints
 from slim_resnets.training import config as config_lib
@@ -425,11 +426,10 @@ _BAD = {
     'dataset_dir': (dict(dataset_dir=_MISSING), errors.DatasetNotFoundError,
                     r"dataset directory '%s' does not exist" % _MISSING),
     'size0': (dict(train_image_size=0), ValueError,
-              r'train_image_size must be a positive integer or None '
-              r'\(pixels\); '
-              r'got 0'),
+              r'train_image_size must be an integer >= 4 or None \(pixels; '
+              r'resnet_v1_cifar_20 has a total stride of 4\); got 0'),
     'size-3': (dict(train_image_size=-3), ValueError,
-               r'train_image_size must be a positive integer.*got -3'),
+               r'train_image_size must be an integer >= 4 .*got -3'),
     'batch0': (dict(batch_size=0), ValueError,
                r'batch_size must be a positive integer; got 0'),
     'steps-1': (dict(max_number_of_steps=-1), ValueError,
@@ -504,11 +504,15 @@ def test_train_dir_of_another_model_is_refused(tmp_path, digits, shared):
 # missing directory, a checkpoint that does not fit); each subprocess costs
 # seconds of TensorFlow start-up, so the others are only checked above.
 
+# case -> (flags, text of the error, exit code: a refused setting or
+# unusable data).
 _SCRIPT_BAD = {
-    'model': (['--model_name=resnet_v9_20'], 'resnet_v9_20'),
-    'dataset_dir': (['--dataset_dir=' + _MISSING], _MISSING),
+    'model': (['--model_name=resnet_v9_20'], 'resnet_v9_20',
+              console.USAGE_ERROR),
+    'dataset_dir': (['--dataset_dir=' + _MISSING], _MISSING,
+                    console.DATA_ERROR),
     'checkpoint': (None, _LOGITS + '/weights: model [1, 1, 64, 10], '
-                   'checkpoint [1, 1, 64, 1001]'),
+                   'checkpoint [1, 1, 64, 1001]', console.DATA_ERROR),
 }
 
 
@@ -517,7 +521,7 @@ def script_failures(tmp_path_factory, digits, shared, imagenet_like):
   """{case: (exit code, output, train_dir, snapshot before)}, run together."""
   runs = {}
   try:
-    for case, (args, _) in _SCRIPT_BAD.items():
+    for case, (args, _, _) in _SCRIPT_BAD.items():
       root = tmp_path_factory.mktemp('script_' + case)
       if args is None:  # a train_dir without a checkpoint, to fine-tune
         train_dir = root / 'train'
@@ -542,9 +546,9 @@ def script_failures(tmp_path_factory, digits, shared, imagenet_like):
 
 @pytest.mark.slow
 @pytest.mark.parametrize('case', sorted(_SCRIPT_BAD))
-def test_script_reports_error_and_exits_2(case, script_failures):
+def test_script_reports_error_with_its_exit_code(case, script_failures):
   code, output, train_dir, before = script_failures[case]
-  assert code == 2, output
+  assert code == _SCRIPT_BAD[case][2], output
   errors_printed = [line for line in output.splitlines()
                     if line.startswith('error: ')]
   assert len(errors_printed) == 1, output
