@@ -18,7 +18,8 @@ folder (and all of them on vis/overview.png), and ends with the line
 `mean IoU on N validation scenes: XX.X%`.
 
 Both need the `digits` extra: pip install '.[digits]'. A run stopped by
-Ctrl-C or SIGTERM says so and exits with status 1; run it again to resume.
+Ctrl-C or SIGTERM says so and exits with status 130 or 143 (128 + the
+signal, see slim_resnets/console.py); run it again to resume.
 """
 
 import os
