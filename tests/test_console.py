@@ -20,6 +20,7 @@ import tensorflow.compat.v1 as tf
 from nets import nets_factory
 from slim_resnets import console
 from slim_resnets.datasets import dataset_factory
+from slim_resnets.training import checkpoints
 from slim_resnets.training import cli
 from slim_resnets.training import config as config_lib
 from slim_resnets.training import train_lib
@@ -28,6 +29,7 @@ import digits_run
 import subprocesses
 
 _TRAIN = os.path.join(subprocesses.ROOT, 'train_image_classifier.py')
+_EVAL = os.path.join(subprocesses.ROOT, 'eval_image_classifier.py')
 # What TensorFlow prints at start-up, which the scripts keep off the console.
 _STARTUP_NOISE = ('absl::InitializeLog', 'oneDNN custom operations',
                   'cuda drivers', 'cuInit', 'cpu_feature_guard')
@@ -44,7 +46,7 @@ def _truncate_a_train_shard(dataset_dir):
 
 
 @pytest.fixture(scope='module')
-def runs(tmp_path_factory, digits):
+def runs(tmp_path_factory, digits, trained):
   """{case: (exit code, output, details)} of the scripts' runs."""
   root = tmp_path_factory.mktemp('console')
   damaged = str(root / 'damaged')
@@ -66,6 +68,12 @@ def runs(tmp_path_factory, digits):
       'debug': (train('debug', train_image_size=2) + ['--verbosity=debug'],
                 {}),
       'trains': (train('trains', max_number_of_steps=2), {}),
+      'wrong_model': ([sys.executable, _EVAL, '--checkpoint_path=' + trained[0],
+                       '--eval_dir=%s' % (root / 'eval'),
+                       '--dataset_dir=' + digits,
+                       '--model_name=resnet_v2_cifar_110',
+                       '--preprocessing_name=cifarnet',
+                       '--eval_image_size=%d' % digits_run.SIZE], {}),
   }
   env = {k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'}
   results = subprocesses.run_together(
@@ -152,6 +160,21 @@ def test_a_run_prints_no_tensorflow_start_up_lines(runs):
   for name in ('truncated', 'nan_flag', 'tiny_image', 'positional'):
     for noise in _STARTUP_NOISE:
       assert noise not in runs[name][1], name
+
+
+@pytest.mark.slow
+def test_eval_of_another_nets_checkpoint_names_it(runs):
+  """Missing and unexpected variables, the net it is, only eval's flags."""
+  code, output, _ = runs['wrong_model']
+  assert code == console.DATA_ERROR, output[-3000:]
+  assert len(_errors(output)) == 1, output[-3000:]
+  assert 'missing from the checkpoint (' in output
+  assert 'in the checkpoint but not in the model (' in output
+  assert ('This checkpoint looks like %s (its variables are under %s/): pass '
+          '--model_name=%s.' % ((digits_run.MODEL,) * 3)) in output
+  assert output.rstrip().endswith(checkpoints.RESTORE_HINT)
+  assert '--ignore_missing_vars' not in output
+  assert 'Traceback' not in output
 
 
 # The same rules in process, where no script is needed.

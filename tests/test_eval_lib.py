@@ -257,7 +257,29 @@ def test_resolve_settings_defaults(digits):
 
 
 def test_mismatched_checkpoint_is_refused(trained, digits, tmp_path):
-  with pytest.raises(checkpoints.CheckpointMismatchError,
-                     match='logits/weights'):
+  """A wrong class count: the shapes, and only flags evaluation has."""
+  with pytest.raises(checkpoints.CheckpointMismatchError) as raised:
     eval_lib.evaluate(_eval_config(trained, digits, tmp_path,
                                    num_classes=9))
+  message = str(raised.value)
+  assert 'different shapes (2):' in message  # the logits' weights, biases
+  assert '%s/logits/weights: model [1, 1, 64, 9], checkpoint [1, 1, 64, 10]' % (
+      _MODEL) in message
+  assert message.endswith(checkpoints.RESTORE_HINT)
+  assert 'looks like' not in message
+  assert '--ignore_missing_vars' not in message
+  assert '--checkpoint_exclude_scopes' not in message
+
+
+def test_checkpoint_of_another_net_is_named(trained, digits, tmp_path):
+  """Missing and unexpected variables, and the net the checkpoint is of."""
+  with pytest.raises(checkpoints.CheckpointMismatchError) as raised:
+    eval_lib.evaluate(_eval_config(trained, digits, tmp_path,
+                                   model_name='resnet_v2_cifar_20'))
+  message = str(raised.value)
+  assert 'missing from the checkpoint (' in message
+  assert 'in the checkpoint but not in the model (' in message
+  assert ('This checkpoint looks like %s (its variables are under %s/): pass '
+          '--model_name=%s.' % (_MODEL, _MODEL, _MODEL)) in message
+  # The run's bookkeeping is not reported as the model's.
+  assert '/Momentum' not in message and 'global_step' not in message

@@ -8,7 +8,19 @@ always a wrong `--model_name` or checkpoint, and is reported by name rather
 than surfacing as an opaque restore error halfway through.
 """
 
+import collections
+
 import tensorflow.compat.v1 as tf
+
+from nets import nets_factory
+
+# What the scripts that restore a whole model (evaluation, export) can change
+# about it; training has its own flags for partial restores.
+RESTORE_HINT = ('Check --model_name and --num_classes against the run that '
+                'wrote the checkpoint.')
+_TRAIN_HINT = ('Check --model_name; exclude replaced layers with '
+               '--checkpoint_exclude_scopes (e.g. the logits) or pass '
+               '--ignore_missing_vars.')
 
 
 class CheckpointMismatchError(ValueError):
@@ -96,34 +108,65 @@ def restore_map(checkpoint_path, exclude_scopes=None, ignore_missing_vars=False,
   missing, wrong_shape = _compare(saved, wanted)
   if wrong_shape or (missing and not ignore_missing_vars):
     model_names = {v.op.name for v in variables}
-    unexpected = sorted(n for n in saved if n not in model_names and
-                        not _in_scopes(n, excluded) and n != 'global_step')
+    unexpected = [n for n in _unexpected(saved, model_names)
+                  if not _in_scopes(n, excluded)]
     raise CheckpointMismatchError(_mismatch_message(
         checkpoint_path, [] if ignore_missing_vars else missing, wrong_shape,
-        unexpected))
+        unexpected, _TRAIN_HINT, model_names))
   for name in missing:
     tf.logging.warning('Variable %s is not in checkpoint %s; it keeps its '
                        'initial value.', name, checkpoint_path)
   return {n: v for n, v in wanted.items() if n in saved}
 
 
-def check_restore(checkpoint_path, name_to_variable):
+def check_restore(checkpoint_path, name_to_variable, hint=RESTORE_HINT):
   """Checks that a Saver map {checkpoint name: variable} fits the checkpoint.
 
   A resource variable silently takes whatever shape the checkpoint holds, so
   a wrong class count would otherwise restore "fine" and give wrong numbers.
+  `hint` says which of the caller's flags could fix a mismatch.
 
   Raises:
-    CheckpointMismatchError: listing missing names and differing shapes.
+    CheckpointMismatchError: listing missing names, differing shapes and
+      the checkpoint's own variables the model lacks, and naming the
+      registered net the checkpoint looks like when that is another one.
   """
   saved = tf.train.load_checkpoint(checkpoint_path).get_variable_to_shape_map()
   missing, wrong_shape = _compare(saved, name_to_variable)
   if missing or wrong_shape:
     raise CheckpointMismatchError(_mismatch_message(
-        checkpoint_path, missing, wrong_shape, []))
+        checkpoint_path, missing, wrong_shape,
+        _unexpected(saved, name_to_variable), hint, name_to_variable))
 
 
-def _mismatch_message(path, missing, wrong_shape, unexpected, limit=20):
+def _unexpected(saved, model_names):
+  """The checkpoint's model variables that `model_names` does not have.
+
+  Left out: the bookkeeping of the run that wrote it, i.e. top-level
+  scalars (the global step, Adam's beta powers) and slots stored under
+  their variable's name (`<variable>/Momentum`, `.../ExponentialMovingAverage`).
+  """
+  return sorted(n for n in saved if n not in model_names and '/' in n and
+                n.rsplit('/', 1)[0] not in saved)
+
+
+def looks_like(saved_names):
+  """Registered nets whose variables' top scope is the checkpoint's.
+
+  Nets that share a default scope (a net and its width or depth variants)
+  are all named; [] when the checkpoint's scope is nobody's default.
+  """
+  scopes = collections.Counter(n.split('/')[0] for n in saved_names
+                               if '/' in n)
+  if not scopes:
+    return []
+  scope = scopes.most_common(1)[0][0]
+  return sorted(name for name, fn in nets_factory.networks_map.items()
+                if fn.spec.default_scope == scope)
+
+
+def _mismatch_message(path, missing, wrong_shape, unexpected, hint,
+                      model_names, limit=20):
   def listing(title, items):
     shown = items[:limit]
     more = len(items) - len(shown)
@@ -139,9 +182,15 @@ def _mismatch_message(path, missing, wrong_shape, unexpected, limit=20):
     lines += listing('different shapes', wrong_shape)
   if unexpected:
     lines += listing('in the checkpoint but not in the model', unexpected)
-  lines.append('Check --model_name; exclude replaced layers with '
-               '--checkpoint_exclude_scopes (e.g. the logits) or pass '
-               '--ignore_missing_vars.')
+  saved = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+  candidates = looks_like(saved)
+  if candidates and not set(candidates) & set(looks_like(model_names)):
+    lines.append('This checkpoint looks like %s (its variables are under '
+                 '%s/): pass --model_name=%s.'
+                 % (' or '.join(candidates),
+                    nets_factory.networks_map[candidates[0]].spec
+                    .default_scope, candidates[0]))
+  lines.append(hint)
   return '\n'.join(lines)
 
 
