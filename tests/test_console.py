@@ -14,6 +14,7 @@ import shutil
 import sys
 
 from absl import flags
+import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
@@ -30,6 +31,7 @@ import subprocesses
 
 _TRAIN = os.path.join(subprocesses.ROOT, 'train_image_classifier.py')
 _EVAL = os.path.join(subprocesses.ROOT, 'eval_image_classifier.py')
+_CLASSIFY = os.path.join(subprocesses.ROOT, 'classify_image.py')
 # What TensorFlow prints at start-up, which the scripts keep off the console.
 _STARTUP_NOISE = ('absl::InitializeLog', 'oneDNN custom operations',
                   'cuda drivers', 'cuInit', 'cpu_feature_guard')
@@ -75,11 +77,29 @@ def runs(tmp_path_factory, digits, trained):
                        '--preprocessing_name=cifarnet',
                        '--eval_image_size=%d' % digits_run.SIZE], {}),
   }
+  cases['eval_from_the_run'] = ([
+      sys.executable, _EVAL, '--checkpoint_path=' + trained[0],
+      '--eval_dir=%s' % (root / 'eval_from_the_run')], {})
+  image = _digit_png(root / 'digit.png')
+  cases['classify_train_dir'] = ([
+      sys.executable, _CLASSIFY, '--checkpoint_path=' + trained[0],
+      '--images=%s' % image, '--top_k=3'], {'image': image})
   env = {k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'}
   results = subprocesses.run_together(
       *[command for command, _ in cases.values()], env=env)
   return {case: (code, output, details) for (case, (_, details)), (
       code, output) in zip(cases.items(), results)}
+
+
+def _digit_png(path):
+  """Writes the first of scikit-learn's digits (a 0) as an 8x8 gray PNG."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  from sklearn import datasets  # pylint: disable=g-import-not-at-top
+  digits = datasets.load_digits()
+  assert digits.target[0] == 0
+  Image.fromarray((digits.images[0] * 16).clip(0, 255).astype(np.uint8)).save(
+      path)
+  return str(path)
 
 
 def _errors(output):
@@ -175,6 +195,32 @@ def test_eval_of_another_nets_checkpoint_names_it(runs):
   assert output.rstrip().endswith(checkpoints.RESTORE_HINT)
   assert '--ignore_missing_vars' not in output
   assert 'Traceback' not in output
+
+
+@pytest.mark.slow
+def test_eval_takes_the_runs_settings_from_its_train_dir(runs):
+  """Only --checkpoint_path and --eval_dir: the rest from run_settings."""
+  code, output, _ = runs['eval_from_the_run']
+  assert code == console.OK, output[-3000:]
+  assert ('--model_name=%s --preprocessing_name=cifarnet --eval_image_size=%d '
+          '--num_classes=10 --labels_offset=0 --dataset_name=digits'
+          % (digits_run.MODEL, digits_run.SIZE)) in output
+  assert '"top1_accuracy"' in output
+
+
+@pytest.mark.slow
+def test_classify_takes_a_train_dir_of_any_net(runs):
+  """The quick start's kind of net, from a train dir, on a PNG of a 0."""
+  code, output, details = runs['classify_train_dir']
+  assert code == console.OK, output[-3000:]
+  assert '--model_name=%s' % digits_run.MODEL in output
+  predicted = [line for line in output.splitlines()
+               if line.startswith(details['image'] + ': ')]
+  assert len(predicted) == 1, output[-3000:]
+  classes = [int(item.split(' ')[0])
+             for item in predicted[0].split(': ', 1)[1].split(', ')]
+  assert len(classes) == 3 and len(set(classes)) == 3
+  assert all(0 <= c < 10 for c in classes)
 
 
 # The same rules in process, where no script is needed.

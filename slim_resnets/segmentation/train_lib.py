@@ -101,6 +101,11 @@ class SegmentationTask:
   def num_classes(self, config, split):
     return split.num_classes
 
+  def run_settings(self, config, split):
+    """None: the segmentation scripts take DeepLab's flags, not a record."""
+    del config, split
+    return None
+
   def inputs(self, config, split):
     """(images [batch, crop, crop, 3], labels [batch, crop, crop, 1])."""
     crop = _crop_size(config)

@@ -22,6 +22,7 @@ import tensorflow.compat.v1 as tf
 from nets import nets_factory
 from resnet_utils import graph_building
 from slim_resnets.preprocessing import preprocessing_factory
+from slim_resnets.training import checkpoints
 
 Prediction = collections.namedtuple('Prediction', ['classes', 'probabilities'])
 
@@ -34,8 +35,9 @@ def classify(images, model_name='resnet_v2_50', checkpoint_path=None,
   Args:
     images: uint8 array [batch, height, width, 3] (any height and width).
     model_name: a name of `nets_factory.networks_map`.
-    checkpoint_path: a slim checkpoint (file prefix) to restore, or None to
-      run freshly initialized weights (useful only to check the plumbing).
+    checkpoint_path: a slim checkpoint (file prefix, or a train dir for its
+      latest) to restore, or None to run freshly initialized weights
+      (useful only to check the plumbing).
     num_classes: logits of the checkpoint; None: the published checkpoint's.
     image_size: side of the square network input; None: the published
       checkpoint's evaluation size, else the network's default.
@@ -48,6 +50,8 @@ def classify(images, model_name='resnet_v2_50', checkpoint_path=None,
   """
   num_classes, image_size = nets_factory.resolve_model_settings(
       model_name, num_classes, image_size)
+  if checkpoint_path:
+    checkpoint_path = checkpoints.resolve_checkpoint(checkpoint_path)
   images = np.asarray(images)
   if images.ndim != 4 or images.shape[-1] != 3:
     raise ValueError('images must be an array [batch, height, width, 3]; got '
@@ -69,7 +73,9 @@ def classify(images, model_name='resnet_v2_50', checkpoint_path=None,
     top = tf.nn.top_k(end_points['predictions'], k=top_k)
     with tf.Session(graph=graph) as sess:
       if checkpoint_path:
-        tf.train.Saver().restore(sess, checkpoint_path)
+        restore = {v.op.name: v for v in tf.global_variables()}
+        checkpoints.check_restore(checkpoint_path, restore)
+        tf.train.Saver(restore).restore(sess, checkpoint_path)
       else:
         sess.run(tf.global_variables_initializer())
       start = time.time()

@@ -28,6 +28,7 @@ from slim_resnets.training import config as config_lib
 from slim_resnets.training import hooks as hooks_lib
 from slim_resnets.training import optimization
 from slim_resnets.training import performance
+from slim_resnets.training import run_settings
 
 TrainResult = collections.namedtuple(
     'TrainResult', ['global_step', 'loss', 'history', 'stop_signal',
@@ -118,6 +119,10 @@ class ClassificationTask:
 
   def num_classes(self, config, split):
     return split.num_classes - config.labels_offset
+
+  def run_settings(self, config, split):
+    """What eval, export and classify need to know of this run."""
+    return run_settings.of_training(config, self.num_classes(config, split))
 
   def model_and_loss(self, config, num_classes, images, labels):
     """(logits [batch, classes], cross-entropy) of one clone's batch."""
@@ -367,6 +372,9 @@ def train(config, log_fn=None, session_config=None, environ=None, task=None):
           % (setup.describe(), setup.master))
     if is_chief:
       tf.io.gfile.makedirs(config.train_dir)
+      settings = task.run_settings(config, split)
+      if settings is not None:
+        run_settings.write(config.train_dir, settings)
       save_secs = (None if config.save_interval_steps
                    else config.save_interval_secs)
       session = tf.train.MonitoredTrainingSession(
