@@ -155,6 +155,23 @@ def _serve_v1(saved_model_dir, images):
       return sess.run(fetches, {signature.inputs['images'].name: images})
 
 
+def test_grayscale_and_rgba_inputs_serve_as_rgb(exported, images):
+  """1 channel is replicated, a 4th (alpha) dropped; 2 channels refused."""
+  root, _ = exported
+  saved_model_dir = str(root / 'saved_model')
+  gray = images[..., :1]
+  as_rgb = _serve_v1(saved_model_dir, np.repeat(gray, 3, axis=-1))
+  _check_outputs(_serve_v1(saved_model_dir, gray), as_rgb['probabilities'])
+  alpha = np.full(images.shape[:-1] + (1,), 7, np.uint8)
+  _check_outputs(_serve_v1(saved_model_dir,
+                           np.concatenate([images, alpha], axis=-1)),
+                 _serve_v1(saved_model_dir, images)['probabilities'])
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r'images must have 1 \(grayscale\), 3 \(RGB\) '
+                     r'or 4 \(RGBA\) channels; got.*2'):
+    _serve_v1(saved_model_dir, images[..., :2])
+
+
 def test_float32_input_type(trained, images, reference, tmp_path):
   """Float images in [0, 1] give the probabilities of the uint8 images."""
   result = export_lib.export(trained[1], _MODEL, 10,

@@ -4,6 +4,11 @@ The exported graph takes raw images (uint8 0-255, or float 0-1), applies the
 model's evaluation preprocessing inside the graph, and returns class
 probabilities plus the top-k classes and their scores, so a client needs to
 know nothing about crops, scales or mean values.
+
+Its input `images` is [batch, height, width, channels] of any size, with 1
+(grayscale, replicated to RGB), 3 (RGB) or 4 channels (RGBA, alpha dropped):
+what image decoders hand a client. Any other channel count fails with an
+InvalidArgumentError saying so.
 """
 
 import collections
@@ -36,20 +41,21 @@ def build_serving_graph(model_name, num_classes, image_size=None,
     'probabilities', 'classes' and 'scores'. `classes` are dataset label ids
     (the network's class index plus `labels_offset`).
   """
-  checks.check_int(image_size, 'image_size', allow_none=True, note='(pixels)')
+  nets_factory.check_name(model_name)
+  nets_factory.check_image_size(image_size, 'image_size', model_name)
   checks.check_choice(input_type, INPUT_TYPES, 'input_type')
   network_fn = nets_factory.get_network_fn(model_name, num_classes,
                                            is_training=False)
   image_size = image_size or network_fn.default_image_size
   preprocess = preprocessing_factory.get_preprocessing(
       preprocessing_name or model_name, is_training=False)
-  images = tf.placeholder(getattr(tf, input_type), [None, None, None, 3],
+  images = tf.placeholder(getattr(tf, input_type), [None, None, None, None],
                           name='images')
 
   def one(image):
     return preprocess(image, image_size, image_size)
 
-  batch = tf.map_fn(one, images, dtype=tf.float32, back_prop=False)
+  batch = tf.map_fn(one, as_rgb(images), dtype=tf.float32, back_prop=False)
   batch.set_shape([None, image_size, image_size, 3])
   with graph_building.fast_graph_building():
     logits, _ = network_fn(batch)
@@ -61,6 +67,26 @@ def build_serving_graph(model_name, num_classes, image_size=None,
   return ({'images': images},
           {'probabilities': probabilities, 'classes': classes,
            'scores': scores}, image_size)
+
+
+def as_rgb(images):
+  """[batch, h, w, 1, 3 or 4] images -> [batch, h, w, 3], checked in graph.
+
+  Grayscale is replicated to three channels and an alpha channel dropped;
+  any other channel count fails at run time with a message naming the
+  accepted counts.
+  """
+  channels = tf.shape(images)[-1]
+  accepted = tf.debugging.Assert(
+      tf.reduce_any(tf.equal(channels, [1, 3, 4])),
+      ['images must have 1 (grayscale), 3 (RGB) or 4 (RGBA) channels; got',
+       channels])
+  with tf.control_dependencies([accepted]):
+    rgb = tf.cond(tf.equal(channels, 1),
+                  lambda: tf.tile(images[..., :1], [1, 1, 1, 3]),
+                  lambda: images[..., :3])
+  rgb.set_shape(images.get_shape()[:-1].concatenate([3]))
+  return rgb
 
 
 def export(checkpoint_path, model_name, num_classes, output_dir,
