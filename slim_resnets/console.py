@@ -90,7 +90,20 @@ def parse_flags(argv):
   verbosity = flag_values['verbosity'].value
   # absl turns an unset verbosity (-1) into 0 only after parsing.
   quiet_tensorflow(debug=verbosity is not None and verbosity >= 1)
+  show_progress()
   return remaining
+
+
+def show_progress(stream=None):
+  """Prints the library's progress reports (slim_resnets.progress) as lines."""
+  from slim_resnets import progress  # pylint: disable=g-import-not-at-top
+  if progress.LOGGER.handlers:
+    return
+  handler = logging.StreamHandler(stream or sys.stdout)
+  handler.setFormatter(logging.Formatter('%(message)s'))
+  progress.LOGGER.addHandler(handler)
+  progress.LOGGER.setLevel(logging.INFO)
+  progress.LOGGER.propagate = False
 
 
 def is_debug():

@@ -27,7 +27,7 @@ _ACCURACY = re.compile(
 _OWN_LINE = re.compile(
     r'(Converting the digits to |Using the digits in |Training '
     r'resnet_v2_cifar_20 for |step \d+: loss = |train_dir .* is already at '
-    r'step |Top-1 accuracy on )')
+    r'step |Top-1 accuracy on |Writing digits/|Evaluating digits/)')
 
 
 def _quickstart(dataset_dir, train_dir):

@@ -32,6 +32,7 @@ import tempfile
 
 import tensorflow.compat.v1 as tf
 
+from slim_resnets import progress as progress_lib
 from slim_resnets.datasets import dataset_info
 from slim_resnets.datasets import errors
 from slim_resnets.datasets import example_format
@@ -138,6 +139,9 @@ def _write_split(directory, dataset_name, split_name, split, num_shards,
   files = [dataset_info.shard_filename(dataset_name, split_name, i, len(sizes))
            for i in range(len(sizes))]
   records = iter(split.records)
+  progress = progress_lib.Progress(
+      'Writing %s/%s' % (dataset_name, split_name), split.num_records,
+      'records')
   for name, size in zip(files, sizes):
     with tf.io.TFRecordWriter(os.path.join(directory, name)) as shard:
       for _ in range(size):
@@ -151,9 +155,11 @@ def _write_split(directory, dataset_name, split_name, split, num_shards,
         class_counts.update(counts)
         formats.add(image_format)
         shard.write(record)
+        progress.add()
   if next(records, None) is not None:
     raise errors.DatasetError('split %s yielded more records than the %d '
                               'announced.' % (split_name, split.num_records))
+  progress.finish()
   return files, sizes
 
 

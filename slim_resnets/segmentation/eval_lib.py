@@ -17,6 +17,7 @@ import tensorflow.compat.v1 as tf
 
 from resnet_utils import checks
 from resnet_utils import graph_building
+from slim_resnets import progress as progress_lib
 from slim_resnets import publish
 from slim_resnets.datasets import dataset_factory
 from slim_resnets.datasets import input_pipeline
@@ -83,6 +84,12 @@ def evaluate_checkpoint(config, checkpoint_path, split):
     saver = tf.train.Saver(restore)
     total = np.zeros((num_classes, num_classes), np.int64)
     num_images = 0
+    expected = split.num_samples
+    if config.max_num_batches is not None:
+      expected = min(expected, config.max_num_batches * config.eval_batch_size)
+    progress = progress_lib.Progress(
+        'Evaluating %s/%s' % (config.dataset_name, config.dataset_split_name),
+        expected, 'images')
     with tf.Session() as sess:
       sess.run(global_step.initializer)
       saver.restore(sess, checkpoint_path)
@@ -95,6 +102,8 @@ def evaluate_checkpoint(config, checkpoint_path, split):
           break
         total += counts
         num_images += len(labels)
+        progress.add(len(labels))
+      progress.finish()
   found = metrics.scores(total)
   names = split.labels_to_names or {}
   return {

@@ -18,6 +18,7 @@ import tf_slim as slim
 from nets import nets_factory
 from resnet_utils import graph_building
 from resnet_utils import precision as precision_lib
+from slim_resnets import progress as progress_lib
 from slim_resnets import publish
 from slim_resnets.datasets import dataset_factory
 from slim_resnets.datasets import input_pipeline
@@ -73,12 +74,13 @@ def eval_dataset(config, split, settings):
       num_parallel_calls=config.num_preprocessing_threads)
 
 
-def collect_predictions(next_batch, max_num_batches=None):
+def collect_predictions(next_batch, max_num_batches=None, progress=None):
   """Labels [N] and top-k predictions [N, k] of every batch, concatenated.
 
   `next_batch()` returns one batch's (labels, top_k) and raises
   tf.errors.OutOfRangeError after the last; at most `max_num_batches` are
-  read when it is set.
+  read when it is set. `progress` (a slim_resnets.progress.Progress), if
+  given, counts the examples.
   """
   all_labels, all_top = [], []
   while max_num_batches is None or len(all_labels) < max_num_batches:
@@ -88,6 +90,10 @@ def collect_predictions(next_batch, max_num_batches=None):
       break
     all_labels.append(labels)
     all_top.append(top)
+    if progress is not None:
+      progress.add(len(labels))
+  if progress is not None:
+    progress.finish()
   labels = np.concatenate(all_labels) if all_labels else np.zeros([0], int)
   top = np.concatenate(all_top) if all_top else np.zeros([0, 1], int)
   return labels, top
@@ -160,12 +166,22 @@ def evaluate_checkpoint(config, checkpoint_path, split=None):
       step = int(sess.run(ops['global_step']))
       labels, top = collect_predictions(
           lambda: sess.run([ops['labels'], ops['top_k']]),
-          config.max_num_batches)
+          config.max_num_batches, evaluation_progress(config, split))
   results = scores(labels, top, ops['num_classes'])
   results.update(describe_run(config))
   results.update({'checkpoint': checkpoint_path, 'global_step': step,
                   'moving_averages': bool(config.moving_average_decay)})
   return results
+
+
+def evaluation_progress(config, split):
+  """A Progress over the examples an evaluation of `split` will read."""
+  total = split.num_samples
+  if config.max_num_batches is not None:
+    total = min(total, config.max_num_batches * config.batch_size)
+  return progress_lib.Progress(
+      'Evaluating %s/%s' % (config.dataset_name, config.dataset_split_name),
+      total, 'examples')
 
 
 def describe_run(config):
