@@ -40,8 +40,9 @@ def main(argv):
     from slim_resnets.serving import tflite_lib as evaluator
   else:
     from slim_resnets.training import eval_lib as evaluator
-  results = cli.run_main(lambda: evaluator.evaluate(config), dataset=(
-      config.dataset_name, config.dataset_split_name, config.dataset_dir))
+  results = cli.run_main(
+      lambda: evaluator.evaluate(config, log_fn=console.say), 'WARN', dataset=(
+          config.dataset_name, config.dataset_split_name, config.dataset_dir))
   if results is None:
     print('No checkpoint appeared in %s within --eval_timeout_secs=%s.'
           % (config.checkpoint_path, config.eval_timeout_secs))

@@ -31,8 +31,9 @@ def main(argv):
   del argv  # console.parse_flags refuses positional arguments
   from slim_resnets.segmentation import eval_lib  # pylint: disable=g-import-not-at-top
   config = config_lib.from_flags(seg_config.SegmentationEvalConfig, FLAGS)
-  results = cli.run_main(lambda: eval_lib.evaluate(config), dataset=(
-      config.dataset_name, config.dataset_split_name, config.dataset_dir))
+  results = cli.run_main(
+      lambda: eval_lib.evaluate(config, log_fn=console.say), 'WARN', dataset=(
+          config.dataset_name, config.dataset_split_name, config.dataset_dir))
   print(json.dumps({k: results[k] for k in (
       'global_step', 'num_images', 'mean_iou', 'pixel_accuracy',
       'per_class_iou')}, indent=2))

@@ -53,7 +53,7 @@ def main(argv):
       FLAGS.checkpoint_path, FLAGS.model_name, FLAGS.num_classes,
       FLAGS.output_dir, FLAGS.frozen_graph, FLAGS.image_size,
       FLAGS.preprocessing_name, FLAGS.input_type, FLAGS.top_k,
-      FLAGS.labels_offset))
+      FLAGS.labels_offset), verbosity='WARN')
   print('Exported SavedModel to %s%s (input %dx%d, %d classes)'
         % (result.saved_model_dir,
            ' and frozen graph to %s' % result.frozen_graph

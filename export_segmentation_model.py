@@ -40,7 +40,8 @@ def main(argv):
   config = config_lib.from_flags(seg_config.SegmentationEvalConfig, FLAGS,
                                  eval_dir=FLAGS.output_dir)
   result = cli.run_main(lambda: export_lib.export(config, FLAGS.num_classes,
-                                                  FLAGS.output_dir))
+                                                  FLAGS.output_dir),
+                        verbosity='WARN')
   print('SavedModel of %d classes in %s' % (result.num_classes,
                                            result.saved_model_dir))
   return 0

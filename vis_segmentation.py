@@ -37,8 +37,9 @@ def main(argv):
   config = config_lib.from_flags(seg_config.SegmentationEvalConfig, FLAGS,
                                  eval_dir=FLAGS.vis_logdir)
   paths = cli.run_main(lambda: vis_lib.visualize(
-      config, FLAGS.vis_logdir, FLAGS.num_images, FLAGS.zoom, log_fn=print))
-  return 0 if paths else 1
+      config, FLAGS.vis_logdir, FLAGS.num_images, FLAGS.zoom,
+      log_fn=console.say), verbosity='WARN')
+  return console.OK if paths else console.DATA_ERROR
 
 
 if __name__ == '__main__':

@@ -46,6 +46,11 @@ def interrupted_status(signum):
   return 128 + int(signum)
 
 
+def say(message):
+  """Prints one of a script's own lines at once, even into a pipe."""
+  print(message, flush=True)
+
+
 def fail(status, message):
   """Prints 'error: message' as one block on stderr and exits with status."""
   sys.stderr.flush()

@@ -103,8 +103,11 @@ _LOAD_IN_TF2 = textwrap.dedent('''
     assert tf.executing_eagerly()
     model = tf.saved_model.load(sys.argv[1])
     serve = model.signatures['serving_default']
-    outputs = serve(images=tf.constant(np.load(sys.argv[2])))
-    np.savez(sys.argv[3], **{k: v.numpy() for k, v in outputs.items()})
+    images = np.load(sys.argv[2])
+    outputs = serve(images=tf.constant(images))
+    gray = serve(images=tf.constant(images[..., :1]))['probabilities']
+    np.savez(sys.argv[3], gray_probabilities=gray.numpy(),
+             **{k: v.numpy() for k, v in outputs.items()})
 ''')
 
 
@@ -122,9 +125,15 @@ def test_saved_model_in_fresh_tf2_process(exported, images, reference,
       timeout=300)
   assert process.returncode == 0, process.stderr
   outputs = dict(np.load(tmp_path / 'outputs.npz'))
+  gray = outputs.pop('gray_probabilities')
   assert sorted(outputs) == ['classes', 'probabilities', 'scores']
   assert outputs['classes'].dtype == np.int32
   _check_outputs(outputs, reference)
+  # A grayscale batch serves as its three-channel copy.
+  np.testing.assert_allclose(
+      gray, _serve_v1(str(root / 'saved_model'),
+                      np.repeat(images[..., :1], 3, axis=-1))['probabilities'],
+      atol=1e-6)
 
 
 def test_frozen_graph_in_fresh_graph(exported, images, reference):
