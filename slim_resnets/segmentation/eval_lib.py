@@ -80,7 +80,11 @@ def evaluate_checkpoint(config, checkpoint_path, split):
     if not tf.train.load_checkpoint(checkpoint_path).has_tensor(
         global_step.op.name):
       del restore[global_step.op.name]
-    checkpoints.check_restore(checkpoint_path, restore)
+    checkpoints.check_restore(
+        checkpoint_path, restore,
+        hint='Check --model_variant, --output_stride, --atrous_rates and the '
+        'decoder flags against the run that wrote the checkpoint, and that '
+        '--dataset has the classes it was trained on.')
     saver = tf.train.Saver(restore)
     total = np.zeros((num_classes, num_classes), np.int64)
     num_images = 0
