@@ -122,7 +122,7 @@ def resolve_model_settings(name, num_classes=None, image_size=None):
       `num_classes` for a net without a published checkpoint.
   """
   check_name(name)
-  checks.check_int(image_size, 'image_size', allow_none=True, note='(pixels)')
+  check_image_size(image_size, 'image_size', name)
   if num_classes is None:
     published = PUBLISHED_CHECKPOINTS.get(name)
     if published is None:

@@ -228,7 +228,9 @@ def test_mismatched_checkpoint_lists_variables(trained, tmp_path):
 
 @pytest.mark.parametrize('kwargs,pattern', [
     (dict(input_type='int8'), 'input_type must be one of uint8, float32'),
-    (dict(image_size=-3), 'image_size must be a positive integer'),
+    (dict(image_size=-3), r'image_size must be an integer >= 4 or None '
+     r'\(pixels; resnet_v1_cifar_20 has a total stride of 4\); got -3'),
+    (dict(image_size=3), 'image_size must be an integer >= 4'),
 ])
 def test_bad_arguments(trained, tmp_path, kwargs, pattern):
   with pytest.raises(ValueError, match=pattern):

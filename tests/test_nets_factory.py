@@ -338,3 +338,19 @@ def test_readme_table_of_published_checkpoints_is_the_registry():
       float(row[6])) for row in rows}
   assert table == nets_factory.PUBLISHED_CHECKPOINTS
 
+
+
+def test_resolve_model_settings_defaults_and_refusals():
+  """Published defaults without num_classes; sizes below the stride refused."""
+  assert nets_factory.resolve_model_settings('resnet_v2_50') == (1001, 299)
+  assert nets_factory.resolve_model_settings('resnet_v1_50') == (1000, 224)
+  assert nets_factory.resolve_model_settings(
+      'resnet_v1_cifar_20', 10) == (10, 32)
+  assert nets_factory.resolve_model_settings(
+      'resnet_v1_cifar_20', 10, 4) == (10, 4)
+  with pytest.raises(ValueError, match='image_size must be an integer >= 32 '
+                     r'or None \(pixels; resnet_v2_50 has a total stride of '
+                     r'32\); got 16'):
+    nets_factory.resolve_model_settings('resnet_v2_50', image_size=16)
+  with pytest.raises(ValueError, match='num_classes is required'):
+    nets_factory.resolve_model_settings('resnet_v1_cifar_20')

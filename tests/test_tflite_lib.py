@@ -308,7 +308,7 @@ def test_existing_output_is_left_untouched(trained, tmp_path):
      "dynamic_range, full_integer; got 'int4'"),
     (dict(quantization='full_integer'), 'needs representative_images'),
     (dict(quantization='dynamic_range', int8_io=True), 'int8_io needs'),
-    (dict(image_size=0), 'image_size must be a positive integer'),
+    (dict(image_size=0), 'image_size must be an integer >= 4'),
     (dict(quantization='full_integer', representative_images=[]),
      'representative_images yielded no images'),
     (dict(quantization='full_integer',

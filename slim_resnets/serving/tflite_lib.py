@@ -250,7 +250,7 @@ def calibration_images(dataset_name, dataset_dir, model_name,
   """
   checks.check_int(num_examples, 'num_examples')
   nets_factory.check_name(model_name)
-  checks.check_int(image_size, 'image_size', allow_none=True, note='(pixels)')
+  nets_factory.check_image_size(image_size, 'image_size', model_name)
   image_size = (image_size or
                 nets_factory.networks_map[model_name].default_image_size)
   split = dataset_factory.get_split(dataset_name, split_name, dataset_dir)
