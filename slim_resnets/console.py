@@ -2,7 +2,7 @@
 
 Exit status, the same in every script:
 
-  0    done
+  0    done (also --help, which absl alone ends with 1)
   1    a bug: an exception nobody expected, with its traceback
   2    a usage error: a flag or argument refused; one line names it and
        what it accepts
@@ -39,6 +39,8 @@ USAGE_ERROR = 2
 DATA_ERROR = 3
 
 VERBOSITY_NAMES = {'debug': 1, 'info': 0, 'warning': -1, 'error': -2}
+_HELP_FLAGS = ('-h', '-?', '--help', '--helpshort', '--helpfull',
+               '--helpxml')
 
 
 def interrupted_status(signum):
@@ -89,6 +91,11 @@ def parse_flags(argv):
     remaining = flag_values(argv)
   except flags.Error as e:
     fail(USAGE_ERROR, '%s (--helpfull lists the flags).' % e)
+  except SystemExit:
+    # absl prints the asked-for help and exits with 1, a bug's status here.
+    if any(arg.split('=')[0] in _HELP_FLAGS for arg in argv[1:]):
+      sys.exit(OK)
+    raise
   if len(remaining) > 1:
     fail(USAGE_ERROR, 'unexpected arguments: %s (every input is a flag; '
          '--helpfull lists them).' % ' '.join(remaining[1:]))

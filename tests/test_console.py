@@ -77,6 +77,8 @@ def runs(tmp_path_factory, digits, trained):
                        '--preprocessing_name=cifarnet',
                        '--eval_image_size=%d' % digits_run.SIZE], {}),
   }
+  cases['help'] = ([sys.executable, _TRAIN, '--help'], {})
+  cases['unknown_flag'] = ([sys.executable, _TRAIN, '--learning_rat=0.1'], {})
   cases['eval_from_the_run'] = ([
       sys.executable, _EVAL, '--checkpoint_path=' + trained[0],
       '--eval_dir=%s' % (root / 'eval_from_the_run')], {})
@@ -156,6 +158,19 @@ def test_positional_arguments_are_refused(runs):
   code, output, _ = runs['positional']
   assert code == console.USAGE_ERROR
   assert _one_error(output).startswith('error: unexpected arguments: extra')
+
+
+@pytest.mark.slow
+def test_help_is_success_and_an_unknown_flag_a_usage_error(runs):
+  code, output, _ = runs['help']
+  assert code == console.OK, output[-3000:]
+  assert 'Trains an image classifier' in output and '--helpfull' in output
+  code, output, _ = runs['unknown_flag']
+  assert code == console.USAGE_ERROR, output[-3000:]
+  error = _one_error(output)
+  assert error.startswith("error: Unknown command line flag 'learning_rat'. "
+                          'Did you mean: learning_rate')
+  assert error.endswith('(--helpfull lists the flags).')
 
 
 @pytest.mark.slow
