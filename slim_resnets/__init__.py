@@ -9,6 +9,9 @@ layered so that imports only ever point down:
   training                the train and eval loops, their config, how one
                           process plays its part in a cluster
   datasets, preprocessing data in, pixels ready
+  console, progress,      helpers at the package's root: the scripts'
+  publish                 console and exit codes, progress reports,
+                          atomic publishing of outputs
   nets, resnet_utils      the builders (outside this package)
 
 `tests/test_imports.py` enforces that order. Importing a subpackage does no
