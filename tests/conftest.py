@@ -131,7 +131,8 @@ def trained(shared_run):
 # leaves out and the README's command runs with everything else: the two
 # costly groups below, and every test that starts a Python process loading
 # TensorFlow (a script end to end, a clean interpreter), since each such
-# process pays several seconds of TensorFlow's start-up; those tests carry
+# process pays several seconds of TensorFlow's start-up, and the one test
+# that has XLA compile a whole training step; those tests carry
 # @pytest.mark.slow themselves. The two groups are the longest units of
 # work, so they are handed out first, in this order (see
 # pytest_configure), and run while the other worker goes through the

@@ -82,6 +82,7 @@ def test_xla_training_graph_compiles_model_gradients_and_updates(
                  for op in plain.get_operations())
 
 
+@pytest.mark.slow  # XLA compiles a whole training step: 15-30 s.
 def test_xla_and_thread_settings_train(tmp_path, digits):
   """A run with XLA on one thread per pool trains and checkpoints."""
   config = digits_run.tiny_config(tmp_path / 'train', digits, xla=True,
