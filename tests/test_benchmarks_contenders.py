@@ -111,6 +111,7 @@ def test_nchw_and_xla_variants_build_what_they_say():
   assert all(performance.is_xla_compiled(op) for op in convs)
 
 
+@pytest.mark.slow  # three full-depth ResNet-50s
 def test_ours_oracle_and_keras_do_the_same_arithmetic():
   """resnet_v2_50: same variables as tf_slim.nets, same multiply-adds as
   Keras's ResNet50V2 (both place a stack's stride in its last unit)."""
@@ -134,6 +135,7 @@ def test_ours_oracle_and_keras_do_the_same_arithmetic():
   assert built[0].flops_per_call == built[2].flops_per_call
 
 
+@pytest.mark.slow  # builds and trains Keras's full-depth ResNet50V2
 def test_keras_train_call_updates_weights():
   contender = lib.KerasContender('keras', 'ResNet50V2', 'train', 2, 32, 10)
   contender.build(warmup_calls=1)
