@@ -33,8 +33,7 @@ import os
 import sys
 import warnings
 
-OK = 0
-BUG = 1
+OK = 0  # 1 is Python's own status for an uncaught exception
 USAGE_ERROR = 2
 DATA_ERROR = 3
 
@@ -148,13 +147,11 @@ def quiet_tensorflow(debug=False):
   """
   if debug:
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '0')
-  else:
-    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-    for package in ('tensorflow', 'tf_keras', 'keras', 'tf_slim'):
-      warnings.filterwarnings('ignore', module=package + r'(\.|$)')
-  if debug:
     importlib.import_module('tensorflow')
     return
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+  for package in ('tensorflow', 'tf_keras', 'keras', 'tf_slim'):
+    warnings.filterwarnings('ignore', module=package + r'(\.|$)')
   if 'tensorflow' not in sys.modules:
     _import_tensorflow_muted()
   importlib.import_module('tensorflow').get_logger().addFilter(

@@ -51,14 +51,12 @@ def run_main(fn, verbosity='INFO', dataset=None):
     return fn()
   except tf.errors.DataLossError as e:
     _refuse(console.DATA_ERROR, _damaged_input(e, dataset))
-  except (checkpoints.CheckpointMismatchError, FileNotFoundError,
-          errors.DatasetError) as e:
-    if isinstance(e, ValueError) and not isinstance(
-        e, checkpoints.CheckpointMismatchError):
-      _refuse(console.USAGE_ERROR, e)  # a dataset or split name
+  except checkpoints.CheckpointMismatchError as e:  # a ValueError, but data
     _refuse(console.DATA_ERROR, e)
-  except (ValueError, FileExistsError) as e:
+  except (ValueError, FileExistsError) as e:  # dataset and split names too
     _refuse(console.USAGE_ERROR, e)
+  except (FileNotFoundError, errors.DatasetError) as e:
+    _refuse(console.DATA_ERROR, e)
 
 
 def _refuse(status, message):
