@@ -111,8 +111,8 @@ def restore_map(checkpoint_path, exclude_scopes=None, ignore_missing_vars=False,
     unexpected = [n for n in _unexpected(saved, model_names)
                   if not _in_scopes(n, excluded)]
     raise CheckpointMismatchError(_mismatch_message(
-        checkpoint_path, [] if ignore_missing_vars else missing, wrong_shape,
-        unexpected, _TRAIN_HINT, model_names))
+        checkpoint_path, saved, [] if ignore_missing_vars else missing,
+        wrong_shape, unexpected, _TRAIN_HINT, model_names))
   for name in missing:
     tf.logging.warning('Variable %s is not in checkpoint %s; it keeps its '
                        'initial value.', name, checkpoint_path)
@@ -135,7 +135,7 @@ def check_restore(checkpoint_path, name_to_variable, hint=RESTORE_HINT):
   missing, wrong_shape = _compare(saved, name_to_variable)
   if missing or wrong_shape:
     raise CheckpointMismatchError(_mismatch_message(
-        checkpoint_path, missing, wrong_shape,
+        checkpoint_path, saved, missing, wrong_shape,
         _unexpected(saved, name_to_variable), hint, name_to_variable))
 
 
@@ -165,7 +165,7 @@ def looks_like(saved_names):
                 if fn.spec.default_scope == scope)
 
 
-def _mismatch_message(path, missing, wrong_shape, unexpected, hint,
+def _mismatch_message(path, saved, missing, wrong_shape, unexpected, hint,
                       model_names, limit=20):
   def listing(title, items):
     shown = items[:limit]
@@ -182,7 +182,6 @@ def _mismatch_message(path, missing, wrong_shape, unexpected, hint,
     lines += listing('different shapes', wrong_shape)
   if unexpected:
     lines += listing('in the checkpoint but not in the model', unexpected)
-  saved = tf.train.load_checkpoint(path).get_variable_to_shape_map()
   candidates = looks_like(saved)
   if candidates and not set(candidates) & set(looks_like(model_names)):
     lines.append('This checkpoint looks like %s (its variables are under '
