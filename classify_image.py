@@ -37,10 +37,6 @@ flags.DEFINE_integer('image_size', None, 'Network input size; the published '
 flags.DEFINE_integer('top_k', 5, 'Classes to print per image.')
 flags.DEFINE_string('preprocessing_name', None,
                     'Preprocessing; the model\'s default when unset.')
-# Flags that default to the settings the checkpoint's run was trained with.
-_FROM_THE_RUN = {
-    'model_name': 'model_name', 'preprocessing_name': 'preprocessing_name',
-    'image_size': 'image_size', 'num_classes': 'num_classes'}
 
 
 def _load_images(paths, size):
@@ -67,7 +63,7 @@ def main(argv):
   from nets import nets_factory
   from slim_resnets.serving import classify
   from slim_resnets.training import run_settings
-  run_settings.apply_to_flags(FLAGS, _FROM_THE_RUN, FLAGS.checkpoint_path)
+  run_settings.apply_to_flags(FLAGS, FLAGS.checkpoint_path)
 
   def work():
     if FLAGS.images:

@@ -22,19 +22,14 @@ from slim_resnets.training import config as config_lib
 
 config_lib.define_flags(config_lib.EvalConfig, flags)
 FLAGS = flags.FLAGS
-# Flags that default to the settings the checkpoint's run was trained with.
-_FROM_THE_RUN = {
-    'model_name': 'model_name', 'preprocessing_name': 'preprocessing_name',
-    'image_size': 'eval_image_size', 'num_classes': 'num_classes',
-    'labels_offset': 'labels_offset', 'dataset_name': 'dataset_name',
-    'dataset_dir': 'dataset_dir'}
 
 
 def main(argv):
   del argv  # console.parse_flags refuses positional arguments
   # pylint: disable=g-import-not-at-top
   from slim_resnets.training import run_settings
-  run_settings.apply_to_flags(FLAGS, _FROM_THE_RUN, FLAGS.checkpoint_path)
+  run_settings.apply_to_flags(FLAGS, FLAGS.checkpoint_path,
+                              renamed={'image_size': 'eval_image_size'})
   config = config_lib.from_flags(config_lib.EvalConfig, FLAGS)
   if config.tflite_model:
     from slim_resnets.serving import tflite_lib as evaluator

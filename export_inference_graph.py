@@ -36,11 +36,6 @@ flags.DEFINE_enum('input_type', 'uint8', ['uint8', 'float32'],
 flags.DEFINE_integer('top_k', 5, 'Classes returned per image.')
 flags.mark_flags_as_required(['checkpoint_path', 'output_dir'])
 FLAGS = flags.FLAGS
-# Flags that default to the settings the checkpoint's run was trained with.
-_FROM_THE_RUN = {
-    'model_name': 'model_name', 'preprocessing_name': 'preprocessing_name',
-    'image_size': 'image_size', 'num_classes': 'num_classes',
-    'labels_offset': 'labels_offset'}
 
 
 def main(argv):
@@ -48,7 +43,7 @@ def main(argv):
   # pylint: disable=g-import-not-at-top
   from slim_resnets.serving import export_lib
   from slim_resnets.training import run_settings
-  run_settings.apply_to_flags(FLAGS, _FROM_THE_RUN, FLAGS.checkpoint_path)
+  run_settings.apply_to_flags(FLAGS, FLAGS.checkpoint_path)
   result = cli.run_main(lambda: export_lib.export(
       FLAGS.checkpoint_path, FLAGS.model_name, FLAGS.num_classes,
       FLAGS.output_dir, FLAGS.frozen_graph, FLAGS.image_size,

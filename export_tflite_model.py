@@ -46,12 +46,6 @@ flags.DEFINE_string('preprocessing_name', None, 'Preprocessing of the '
                     'calibration images; the model\'s default when unset.')
 flags.mark_flags_as_required(['checkpoint_path', 'output_file'])
 FLAGS = flags.FLAGS
-# Flags that default to the settings the checkpoint's run was trained with
-# (the dataset: for calibration).
-_FROM_THE_RUN = {
-    'model_name': 'model_name', 'preprocessing_name': 'preprocessing_name',
-    'image_size': 'image_size', 'num_classes': 'num_classes',
-    'dataset_name': 'dataset_name', 'dataset_dir': 'dataset_dir'}
 
 
 def export():
@@ -62,7 +56,7 @@ def export():
   from slim_resnets.serving import tflite_lib  # pylint: disable=g-import-not-at-top
   from slim_resnets.training import run_settings  # pylint: disable=g-import-not-at-top
   logging.set_verbosity(logging.WARNING)  # The converter's INFO lines.
-  run_settings.apply_to_flags(FLAGS, _FROM_THE_RUN, FLAGS.checkpoint_path)
+  run_settings.apply_to_flags(FLAGS, FLAGS.checkpoint_path)
   num_classes, image_size = nets_factory.resolve_model_settings(
       FLAGS.model_name, FLAGS.num_classes, FLAGS.image_size)
   calibration = None

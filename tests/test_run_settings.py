@@ -2,16 +2,19 @@
 
 import json
 import os
+import types
 
 from absl import flags
 import pytest
 
 from slim_resnets.training import run_settings
+from slim_resnets.training import train_lib
 
 import digits_run
 
-_FLAGS = {'model_name': 'model_name', 'image_size': 'eval_image_size',
-          'num_classes': 'num_classes', 'dataset_dir': 'dataset_dir'}
+# The flags of an evaluation-like script: the record's other settings
+# (preprocessing, labels offset, dataset name) have no flag here.
+_RENAMED = {'image_size': 'eval_image_size'}
 
 
 def _flag_values(argv):
@@ -25,11 +28,17 @@ def _flag_values(argv):
   return values
 
 
+def _record_of_training(config):
+  """The record the trainer writes for `config` on the 10 digit classes."""
+  return train_lib.ClassificationTask().run_settings(
+      config, types.SimpleNamespace(num_classes=10))
+
+
 def test_the_record_holds_the_resolved_settings(tmp_path):
   config = digits_run.tiny_config(tmp_path, '/data/digits',
                                   preprocessing_name=None,
                                   train_image_size=None)
-  record = run_settings.of_training(config, 10)
+  record = _record_of_training(config)
   assert record == {
       'model_name': digits_run.MODEL,
       'preprocessing_name': digits_run.MODEL,  # the model's own recipe
@@ -43,7 +52,7 @@ def test_the_trainer_writes_the_record(shared_run):
   config, _ = shared_run
   with open(os.path.join(config.train_dir, run_settings.FILENAME)) as f:
     record = json.load(f)
-  assert record == run_settings.of_training(config, 10)
+  assert record == _record_of_training(config)
   assert run_settings.read(config.train_dir) == record
   checkpoint = os.path.join(config.train_dir, 'model.ckpt-%d'
                             % digits_run.SHARED_STEPS)
@@ -57,7 +66,7 @@ def test_unset_flags_take_the_record_and_set_ones_win(tmp_path):
       'preprocessing_name': 'cifarnet'})
   values = _flag_values(['--eval_image_size=24'])
   printed = []
-  record = run_settings.apply_to_flags(values, _FLAGS, str(tmp_path),
+  record = run_settings.apply_to_flags(values, str(tmp_path), _RENAMED,
                                        log=printed.append)
   assert record['model_name'] == 'resnet_v1_cifar_20'
   assert values.model_name == 'resnet_v1_cifar_20'
@@ -74,7 +83,7 @@ def test_an_agreeing_flag_is_not_reported(tmp_path):
   run_settings.write(str(tmp_path), {'model_name': 'resnet_v1_cifar_20'})
   values = _flag_values(['--model_name=resnet_v1_cifar_20'])
   printed = []
-  run_settings.apply_to_flags(values, _FLAGS, str(tmp_path),
+  run_settings.apply_to_flags(values, str(tmp_path), _RENAMED,
                               log=printed.append)
   assert printed == []
 
@@ -85,7 +94,7 @@ def test_without_a_record_nothing_changes(tmp_path, where):
           'published': str(tmp_path / 'resnet_v2_50.ckpt')}[where]
   values = _flag_values([])
   printed = []
-  assert run_settings.apply_to_flags(values, _FLAGS, path,
+  assert run_settings.apply_to_flags(values, path, _RENAMED,
                                      log=printed.append) is None
   assert values.model_name == 'resnet_v2_50' and values.num_classes is None
   assert printed == []

@@ -16,7 +16,6 @@ import os
 
 import tensorflow.compat.v1 as tf
 
-from nets import nets_factory
 from slim_resnets import publish
 
 FILENAME = 'run_settings.json'
@@ -25,17 +24,17 @@ SETTINGS = ('model_name', 'preprocessing_name', 'image_size', 'num_classes',
             'labels_offset', 'dataset_name', 'dataset_dir')
 
 
-def of_training(config, num_classes):
-  """The record of a classification TrainConfig with `num_classes` logits.
+def of_training(config, preprocessing_name, image_size, num_classes):
+  """The record of a classification TrainConfig.
 
-  Defaults are resolved as the trainer resolves them, so the record holds
-  what the run used, not what was left unset.
+  The trainer passes the preprocessing, image size and number of logits as
+  it resolved them, so the record holds what the run used, not what was
+  left unset.
   """
   return {
       'model_name': config.model_name,
-      'preprocessing_name': config.preprocessing_name or config.model_name,
-      'image_size': (config.train_image_size or nets_factory.networks_map[
-          config.model_name].default_image_size),
+      'preprocessing_name': preprocessing_name,
+      'image_size': int(image_size),
       'num_classes': int(num_classes),
       'labels_offset': config.labels_offset,
       'dataset_name': config.dataset_name,
@@ -64,14 +63,16 @@ def read(checkpoint_path):
     return json.load(f)
 
 
-def apply_to_flags(flag_values, flag_names, checkpoint_path, log=print):
+def apply_to_flags(flag_values, checkpoint_path, renamed=None, log=print):
   """Fills unset flags from the record of `checkpoint_path`'s run.
+
+  Each setting goes to the script's flag of the same name, if it has one.
 
   Args:
     flag_values: parsed absl FlagValues.
-    flag_names: {setting: flag name} for the settings the script takes,
-      e.g. {'image_size': 'eval_image_size'}.
     checkpoint_path: the script's checkpoint flag value.
+    renamed: {setting: flag name} where the script's flag has another
+      name, e.g. {'image_size': 'eval_image_size'}.
     log: prints the report of what was taken and what contradicts it.
 
   Returns:
@@ -83,9 +84,9 @@ def apply_to_flags(flag_values, flag_names, checkpoint_path, log=print):
   run_dir = os.path.dirname(_record_path(checkpoint_path))
   taken = []
   for setting in SETTINGS:
-    flag = flag_names.get(setting)
+    flag = (renamed or {}).get(setting, setting)
     value = recorded.get(setting)
-    if flag is None or value is None:
+    if flag not in flag_values or value is None:
       continue
     if flag_values[flag].present:
       if flag_values[flag].value != value:

@@ -101,17 +101,25 @@ class ClassificationTask:
     nets_factory.check_image_size(config.train_image_size,
                                   'train_image_size', config.model_name)
 
+  @staticmethod
+  def image_size(config):
+    """The side of the training crops: the flag, else the net's default."""
+    return (config.train_image_size or
+            nets_factory.networks_map[config.model_name].default_image_size)
+
+  @staticmethod
+  def preprocessing_name(config):
+    """The preprocessing recipe: the flag, else the model's own."""
+    return config.preprocessing_name or config.model_name
+
   def inputs(self, config, split):
     """(images, labels) batches of `split`, preprocessed for training."""
-    image_size = (config.train_image_size or
-                  nets_factory.networks_map[config.model_name]
-                  .default_image_size)
     preprocess = preprocessing_factory.get_preprocessing(
-        config.preprocessing_name or config.model_name, is_training=True,
+        self.preprocessing_name(config), is_training=True,
         random_flip=config.random_flip)
     dataset = input_pipeline.make_dataset(
         split, config.batch_size, preprocess_fn=preprocess,
-        image_size=image_size, is_training=True, num_epochs=None,
+        image_size=self.image_size(config), is_training=True, num_epochs=None,
         labels_offset=config.labels_offset, seed=config.seed,
         num_readers=config.num_readers,
         num_parallel_calls=config.num_preprocessing_threads)
@@ -122,7 +130,9 @@ class ClassificationTask:
 
   def run_settings(self, config, split):
     """What eval, export and classify need to know of this run."""
-    return run_settings.of_training(config, self.num_classes(config, split))
+    return run_settings.of_training(
+        config, self.preprocessing_name(config), self.image_size(config),
+        self.num_classes(config, split))
 
   def model_and_loss(self, config, num_classes, images, labels):
     """(logits [batch, classes], cross-entropy) of one clone's batch."""
