@@ -17,7 +17,6 @@ import tensorflow.compat.v1 as tf
 
 from resnet_utils import checks
 from resnet_utils import graph_building
-from slim_resnets import progress as progress_lib
 from slim_resnets import publish
 from slim_resnets.datasets import dataset_factory
 from slim_resnets.datasets import input_pipeline
@@ -27,6 +26,7 @@ from slim_resnets.segmentation import model as model_lib
 from slim_resnets.segmentation import train_lib
 from slim_resnets.training import checkpoints
 from slim_resnets.training import config as config_lib
+from slim_resnets.training import eval_lib as classification_eval_lib
 
 RESULTS_FILENAME = 'eval_results.json'
 
@@ -88,12 +88,8 @@ def evaluate_checkpoint(config, checkpoint_path, split):
     saver = tf.train.Saver(restore)
     total = np.zeros((num_classes, num_classes), np.int64)
     num_images = 0
-    expected = split.num_samples
-    if config.max_num_batches is not None:
-      expected = min(expected, config.max_num_batches * config.eval_batch_size)
-    progress = progress_lib.Progress(
-        'Evaluating %s/%s' % (config.dataset_name, config.dataset_split_name),
-        expected, 'images')
+    progress = classification_eval_lib.evaluation_progress(
+        config, split, config.eval_batch_size, 'images')
     with tf.Session() as sess:
       sess.run(global_step.initializer)
       saver.restore(sess, checkpoint_path)

@@ -452,7 +452,7 @@ def evaluate_tflite(config, tflite_path, split=None, num_threads=None):
       return labels, _top_k(classifier.predict(images), k)
     labels, top = eval_lib.collect_predictions(
         next_batch, config.max_num_batches,
-        eval_lib.evaluation_progress(config, split))
+        eval_lib.evaluation_progress(config, split, config.batch_size))
   results = eval_lib.scores(labels, top, settings.num_classes)
   results.update(eval_lib.describe_run(config))
   results.update({'tflite_path': tflite_path, 'global_step': None,

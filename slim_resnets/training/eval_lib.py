@@ -166,7 +166,8 @@ def evaluate_checkpoint(config, checkpoint_path, split=None):
       step = int(sess.run(ops['global_step']))
       labels, top = collect_predictions(
           lambda: sess.run([ops['labels'], ops['top_k']]),
-          config.max_num_batches, evaluation_progress(config, split))
+          config.max_num_batches,
+          evaluation_progress(config, split, config.batch_size))
   results = scores(labels, top, ops['num_classes'])
   results.update(describe_run(config))
   results.update({'checkpoint': checkpoint_path, 'global_step': step,
@@ -174,14 +175,17 @@ def evaluate_checkpoint(config, checkpoint_path, split=None):
   return results
 
 
-def evaluation_progress(config, split):
-  """A Progress over the examples an evaluation of `split` will read."""
+def evaluation_progress(config, split, batch_size, unit='examples'):
+  """A Progress over the `unit`s an evaluation of `split` will read.
+
+  At most `config.max_num_batches` batches of `batch_size` when that is set.
+  """
   total = split.num_samples
   if config.max_num_batches is not None:
-    total = min(total, config.max_num_batches * config.batch_size)
+    total = min(total, config.max_num_batches * batch_size)
   return progress_lib.Progress(
       'Evaluating %s/%s' % (config.dataset_name, config.dataset_split_name),
-      total, 'examples')
+      total, unit)
 
 
 def describe_run(config):
