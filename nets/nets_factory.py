@@ -247,10 +247,9 @@ def get_feature_info(name, output_stride=None,
   blocks = network.make_blocks(spec, module.BLOCK_FNS, depth_multiplier,
                                min_base_depth, multi_grid)
   scope = scope or spec.default_scope
-  root_conv = {'standard': ('conv1', 64), 'beta': ('conv1_3', 128),
-               'cifar': ('conv1', 16)}[spec.root]
+  root_conv = roots.ROOT_CONVS[spec.root][-1]
   return features.describe_features(
-      blocks, scope, '%s/%s' % (scope, root_conv[0]), root_conv[1],
+      blocks, scope, '%s/%s' % (scope, root_conv.scope), root_conv.depth,
       roots.root_stride(spec.root), output_stride,
       store_non_strided_activations)
 

@@ -17,12 +17,38 @@ norm normalizes that output, and normalizing twice in a row would be
 redundant. Post-activation (v1) nets normalize and rectify every root conv.
 """
 
+import collections
+
 import tf_slim as slim
 
 from resnet_utils import checks
 from resnet_utils.blocks import conv2d_same
 
-ROOT_STRIDES = {'standard': 4, 'beta': 4, 'cifar': 1}
+# One convolution of a root block: scope, output channels, kernel side and
+# stride. Every root conv is padded as `conv2d_same` pads.
+RootConv = collections.namedtuple('RootConv',
+                                  ['scope', 'depth', 'kernel_size', 'stride'])
+
+# Each root as data, read by the graph builders here and by the Keras form
+# of the nets (`nets.keras_nets`): its convolutions in order, and whether a
+# 3x3/2 'SAME' max pool ('pool1') follows them.
+ROOT_CONVS = {
+    'standard': (RootConv('conv1', 64, 7, 2),),
+    'beta': (RootConv('conv1_1', 64, 3, 2), RootConv('conv1_2', 64, 3, 1),
+             RootConv('conv1_3', 128, 3, 1)),
+    'cifar': (RootConv('conv1', 16, 3, 1),),
+}
+POOLED = {'standard': True, 'beta': True, 'cifar': False}
+POOL_SIZE, POOL_STRIDE = 3, 2
+
+
+def root_stride(kind):
+  """Downsampling of root `kind`; a ValueError names the accepted kinds."""
+  checks.check_choice(kind, sorted(ROOT_CONVS), 'root')
+  stride = POOL_STRIDE if POOLED[kind] else 1
+  for conv in ROOT_CONVS[kind]:
+    stride *= conv.stride
+  return stride
 
 
 def _last_conv(preactivation):
@@ -33,24 +59,15 @@ def _last_conv(preactivation):
   return slim.arg_scope([])
 
 
-def root_stride(kind):
-  """Downsampling of root `kind`; a ValueError names the accepted kinds."""
-  checks.check_choice(kind, sorted(ROOT_STRIDES), 'root')
-  return ROOT_STRIDES[kind]
-
-
 def root_block(net, kind, preactivation):
   """Builds the root block `kind` ('standard', 'beta' or 'cifar') on `net`."""
   root_stride(kind)
-  if kind == 'standard':
-    with _last_conv(preactivation):
-      net = conv2d_same(net, 64, 7, stride=2, scope='conv1')
-    return slim.max_pool2d(net, [3, 3], stride=2, scope='pool1')
-  if kind == 'beta':
-    net = conv2d_same(net, 64, 3, stride=2, scope='conv1_1')
-    net = conv2d_same(net, 64, 3, stride=1, scope='conv1_2')
-    with _last_conv(preactivation):
-      net = conv2d_same(net, 128, 3, stride=1, scope='conv1_3')
-    return slim.max_pool2d(net, [3, 3], stride=2, scope='pool1')
-  with _last_conv(preactivation):
-    return conv2d_same(net, 16, 3, stride=1, scope='conv1')
+  convs = ROOT_CONVS[kind]
+  for i, conv in enumerate(convs):
+    with _last_conv(preactivation and i == len(convs) - 1):
+      net = conv2d_same(net, conv.depth, conv.kernel_size, stride=conv.stride,
+                        scope=conv.scope)
+  if POOLED[kind]:
+    net = slim.max_pool2d(net, [POOL_SIZE, POOL_SIZE], stride=POOL_STRIDE,
+                          scope='pool1')
+  return net

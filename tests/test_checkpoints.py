@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from nets import nets_factory
 from slim_resnets.training import checkpoints
 
 # The checkpoint: name -> value.
@@ -220,14 +219,3 @@ def test_split_scopes():
   assert checkpoints.split_scopes(None) == []
   assert checkpoints.split_scopes('') == []
   assert checkpoints.split_scopes(' a/b , c,,') == ['a/b', 'c']
-
-
-def test_looks_like_names_the_nets_of_the_checkpoints_scope():
-  names = ['resnet_v2_50/conv1/weights', 'resnet_v2_50/logits/biases',
-           'resnet_v2_50/conv1/weights/Momentum', 'global_step']
-  found = checkpoints.looks_like(names)
-  assert 'resnet_v2_50' in found
-  assert all(nets_factory.networks_map[n].spec.default_scope ==
-             'resnet_v2_50' for n in found)
-  assert checkpoints.looks_like(['my_net/conv/weights', 'global_step']) == []
-  assert checkpoints.looks_like(['global_step']) == []

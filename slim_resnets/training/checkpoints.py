@@ -8,11 +8,11 @@ always a wrong `--model_name` or checkpoint, and is reported by name rather
 than surfacing as an opaque restore error halfway through.
 """
 
-import collections
-
 import tensorflow.compat.v1 as tf
 
-from nets import nets_factory
+from nets import checkpoint_fit
+from nets.checkpoint_fit import CheckpointMismatchError
+from nets.checkpoint_fit import resolve_checkpoint
 
 # What the scripts that restore a whole model (evaluation, export) can change
 # about it; training has its own flags for partial restores.
@@ -21,10 +21,6 @@ RESTORE_HINT = ('Check --model_name and --num_classes against the run that '
 _TRAIN_HINT = ('Check --model_name; exclude replaced layers with '
                '--checkpoint_exclude_scopes (e.g. the logits) or pass '
                '--ignore_missing_vars.')
-
-
-class CheckpointMismatchError(ValueError):
-  """The checkpoint does not fit the model; the message lists the variables."""
 
 
 def split_scopes(scopes):
@@ -36,21 +32,6 @@ def split_scopes(scopes):
 
 def _in_scopes(name, scopes):
   return any(name == s or name.startswith(s.rstrip('/') + '/') for s in scopes)
-
-
-def resolve_checkpoint(path):
-  """A checkpoint file prefix for `path` (a prefix, or a directory)."""
-  if tf.io.gfile.isdir(path):
-    latest = tf.train.latest_checkpoint(path)
-    if latest is None:
-      raise FileNotFoundError('checkpoint_path %s is a directory without any '
-                              'checkpoint.' % path)
-    return latest
-  if not tf.io.gfile.exists(path + '.index') and not tf.io.gfile.exists(path):
-    raise FileNotFoundError('checkpoint_path %s does not exist (expected a '
-                            'checkpoint prefix with a .index file, or a '
-                            'directory).' % path)
-  return path
 
 
 def variables_to_train(trainable_scopes=None):
@@ -66,16 +47,6 @@ def variables_to_train(trainable_scopes=None):
                      % (trainable_scopes,
                         sorted({v.op.name.split('/')[0] for v in variables})))
   return chosen
-
-
-def _compare(saved, name_to_variable):
-  """(names missing from `saved`, 'name: model .., checkpoint ..' lines)."""
-  missing = sorted(n for n in name_to_variable if n not in saved)
-  wrong_shape = sorted(
-      '%s: model %s, checkpoint %s' % (n, v.get_shape().as_list(), saved[n])
-      for n, v in name_to_variable.items()
-      if n in saved and v.get_shape().as_list() != list(saved[n]))
-  return missing, wrong_shape
 
 
 def restore_map(checkpoint_path, exclude_scopes=None, ignore_missing_vars=False,
@@ -100,17 +71,16 @@ def restore_map(checkpoint_path, exclude_scopes=None, ignore_missing_vars=False,
   excluded = split_scopes(exclude_scopes)
   if variables is None:
     variables = tf.global_variables()
-  reader = tf.train.load_checkpoint(checkpoint_path)
-  saved = reader.get_variable_to_shape_map()
+  saved = checkpoint_fit.saved_shapes(checkpoint_path)
   wanted = {v.op.name: v for v in variables
             if not _in_scopes(v.op.name, excluded) and
             v.op.name != 'global_step'}
-  missing, wrong_shape = _compare(saved, wanted)
+  missing, wrong_shape = checkpoint_fit.compare(saved, _shapes(wanted))
   if wrong_shape or (missing and not ignore_missing_vars):
     model_names = {v.op.name for v in variables}
-    unexpected = [n for n in _unexpected(saved, model_names)
+    unexpected = [n for n in checkpoint_fit.unexpected(saved, model_names)
                   if not _in_scopes(n, excluded)]
-    raise CheckpointMismatchError(_mismatch_message(
+    raise CheckpointMismatchError(checkpoint_fit.mismatch_message(
         checkpoint_path, saved, [] if ignore_missing_vars else missing,
         wrong_shape, unexpected, _TRAIN_HINT, model_names))
   for name in missing:
@@ -131,66 +101,11 @@ def check_restore(checkpoint_path, name_to_variable, hint=RESTORE_HINT):
       the checkpoint's own variables the model lacks, and naming the
       registered net the checkpoint looks like when that is another one.
   """
-  saved = tf.train.load_checkpoint(checkpoint_path).get_variable_to_shape_map()
-  missing, wrong_shape = _compare(saved, name_to_variable)
-  if missing or wrong_shape:
-    raise CheckpointMismatchError(_mismatch_message(
-        checkpoint_path, saved, missing, wrong_shape,
-        _unexpected(saved, name_to_variable), hint, name_to_variable))
+  checkpoint_fit.check_fit(checkpoint_path, _shapes(name_to_variable), hint)
 
 
-def _unexpected(saved, model_names):
-  """The checkpoint's model variables that `model_names` does not have.
-
-  Left out: the bookkeeping of the run that wrote it, i.e. top-level
-  scalars (the global step, Adam's beta powers) and slots stored under
-  their variable's name (`<variable>/Momentum`, `.../ExponentialMovingAverage`).
-  """
-  return sorted(n for n in saved if n not in model_names and '/' in n and
-                n.rsplit('/', 1)[0] not in saved)
-
-
-def looks_like(saved_names):
-  """Registered nets whose variables' top scope is the checkpoint's.
-
-  Nets that share a default scope (a net and its width or depth variants)
-  are all named; [] when the checkpoint's scope is nobody's default.
-  """
-  scopes = collections.Counter(n.split('/')[0] for n in saved_names
-                               if '/' in n)
-  if not scopes:
-    return []
-  scope = scopes.most_common(1)[0][0]
-  return sorted(name for name, fn in nets_factory.networks_map.items()
-                if fn.spec.default_scope == scope)
-
-
-def _mismatch_message(path, saved, missing, wrong_shape, unexpected, hint,
-                      model_names, limit=20):
-  def listing(title, items):
-    shown = items[:limit]
-    more = len(items) - len(shown)
-    lines = ['  %s (%d):' % (title, len(items))]
-    lines += ['    ' + i for i in shown]
-    if more:
-      lines.append('    ... and %d more' % more)
-    return lines
-  lines = ['checkpoint %s does not match the model.' % path]
-  if missing:
-    lines += listing('missing from the checkpoint', missing)
-  if wrong_shape:
-    lines += listing('different shapes', wrong_shape)
-  if unexpected:
-    lines += listing('in the checkpoint but not in the model', unexpected)
-  candidates = looks_like(saved)
-  if candidates and not set(candidates) & set(looks_like(model_names)):
-    lines.append('This checkpoint looks like %s (its variables are under '
-                 '%s/): pass --model_name=%s.'
-                 % (' or '.join(candidates),
-                    nets_factory.networks_map[candidates[0]].spec
-                    .default_scope, candidates[0]))
-  lines.append(hint)
-  return '\n'.join(lines)
+def _shapes(name_to_variable):
+  return {n: v.get_shape().as_list() for n, v in name_to_variable.items()}
 
 
 def init_fn_from_checkpoint(checkpoint_path, exclude_scopes=None,
