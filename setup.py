@@ -26,6 +26,8 @@ setuptools.setup(
         'tensorflow>=2.16,<2.22',
         'tf-keras>=2.16,<2.22',
         'tf-slim==1.1.0',
+        # Keras 3, for nets.keras_nets (TensorFlow's own Keras since 2.16).
+        'keras>=3.6,<4',
         'absl-py>=2.1,<3',
         'numpy>=1.26,<3',
     ],
@@ -34,14 +36,14 @@ setuptools.setup(
         # Users' segmentation masks: palette PNGs (Pillow reads the indices)
         # and SBD's .mat label maps (SciPy).
         'segmentation-data': ['pillow>=10,<14', 'scipy>=1.10,<2'],
-        # Keras 3 (TensorFlow's own Keras): the peer measured in benchmarks/.
-        'bench': ['keras>=3.6,<4'],
+        # Keras's JAX backend, on which nets.keras_nets also runs.
+        'jax': ['jax>=0.6,<0.11'],
         # pytest 9.2 moved node ids where pytest-xdist 3.8's loadgroup cannot
         # tag them: groups would silently spread over the workers
         # (tests/conftest.py refuses to run that way).
         'test': ['pytest>=8,<9.2', 'pytest-xdist>=3.5,<4',
-                 'scikit-learn>=1.3,<2', 'keras>=3.6,<4', 'pillow>=10,<14',
-                 'scipy>=1.10,<2'],
+                 'scikit-learn>=1.3,<2', 'pillow>=10,<14', 'scipy>=1.10,<2',
+                 'jax>=0.6,<0.11'],
         'lint': ['ruff==0.17.5'],
     },
     license='Apache-2.0',

@@ -229,6 +229,19 @@ def _to_compute_dtype(images, dtype):
   return images
 
 
+def make_blocks(name, depth_multiplier=1, min_base_depth=8, multi_grid=None):
+  """The list of `resnet_utils.Block`s network `name` is built from.
+
+  The same blocks its builder makes with these arguments (see
+  `resnet_utils.network.make_blocks`); a ValueError lists the known names.
+  """
+  check_name(name, 'name')
+  spec = networks_map[name].spec
+  module = resnet_v1 if spec.family == 'resnet_v1' else resnet_v2
+  return network.make_blocks(spec, module.BLOCK_FNS, depth_multiplier,
+                             min_base_depth, multi_grid)
+
+
 def get_feature_info(name, output_stride=None,
                      store_non_strided_activations=False, scope=None,
                      depth_multiplier=1, min_base_depth=8, multi_grid=None):
@@ -240,12 +253,8 @@ def get_feature_info(name, output_stride=None,
   arguments as to the builder. For example, for 'resnet_v1_50' the stride-4
   features are 'resnet_v1_50/block1/unit_2/bottleneck_v1' with 256 channels.
   """
-  check_name(name, 'name')
-  builder = networks_map[name]
-  spec = builder.spec
-  module = resnet_v1 if spec.family == 'resnet_v1' else resnet_v2
-  blocks = network.make_blocks(spec, module.BLOCK_FNS, depth_multiplier,
-                               min_base_depth, multi_grid)
+  blocks = make_blocks(name, depth_multiplier, min_base_depth, multi_grid)
+  spec = networks_map[name].spec
   scope = scope or spec.default_scope
   root_conv = roots.ROOT_CONVS[spec.root][-1]
   return features.describe_features(

@@ -57,7 +57,7 @@ def subsample(inputs, factor, scope=None):
   return slim.max_pool2d(inputs, [1, 1], stride=factor, scope=scope)
 
 
-def _same_padding(kernel_size, rate):
+def same_padding(kernel_size, rate):
   """Zero padding (before, after) that a stride-1 'SAME' conv would apply."""
   # An atrous kernel of size k and rate r spans k + (k - 1)(r - 1) pixels.
   effective = kernel_size + (kernel_size - 1) * (rate - 1)
@@ -100,7 +100,7 @@ def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
     net = slim.conv2d(inputs, num_outputs, kernel_size, stride=1, rate=rate,
                       padding='SAME', scope=scope)
     return subsample(net, stride)
-  before, after = _same_padding(kernel_size, rate)
+  before, after = same_padding(kernel_size, rate)
   padded = tf.pad(inputs, layout.spatial_pad(layout.current_data_format(),
                                              before, after))
   return slim.conv2d(padded, num_outputs, kernel_size, stride=stride,

@@ -5,10 +5,15 @@ import tf_slim as slim
 
 from resnet_utils import layout
 
+# The defaults of every ResNet here, graph builders and Keras models alike.
+WEIGHT_DECAY = 0.0001
+BATCH_NORM_DECAY = 0.997
+BATCH_NORM_EPSILON = 1e-5
 
-def resnet_arg_scope(weight_decay=0.0001,
-                     batch_norm_decay=0.997,
-                     batch_norm_epsilon=1e-5,
+
+def resnet_arg_scope(weight_decay=WEIGHT_DECAY,
+                     batch_norm_decay=BATCH_NORM_DECAY,
+                     batch_norm_epsilon=BATCH_NORM_EPSILON,
                      batch_norm_scale=True,
                      activation_fn=tf.nn.relu,
                      use_batch_norm=True,
