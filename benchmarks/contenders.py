@@ -9,9 +9,10 @@ or an inference pass, and blocks until the result exists.
 Contenders:
   * `SlimGraphContender`: a tf.compat.v1 graph run by a Session: our nets
     (`ours`), or the `tf_slim.nets` oracle on the same arguments.
-  * `KerasContender`: the same architecture from Keras Applications, trained
-    with `train_on_batch` and served through a `tf.function`, with or
-    without `jit_compile`.
+  * `KerasContender`: a Keras 3 model, trained with `train_on_batch` and
+    served through a `tf.function`, with or without `jit_compile`: the same
+    architecture from Keras Applications, or our net in its Keras form
+    (`nets.keras_nets`).
   * `MatmulContender`: a large float32 matrix product, the practical ceiling
     of the machine's arithmetic, measured in the same run.
 
@@ -229,24 +230,28 @@ class SlimGraphContender(Contender):
 
 
 class KerasContender(Contender):
-  """A Keras Applications model on the same batch, eager TensorFlow backend.
+  """A Keras 3 model on the same batch, eager TensorFlow backend.
 
   Training uses `compile(jit_compile=...)` and `train_on_batch` (SGD with
   the same momentum as the graph contenders, softmax cross-entropy);
-  inference a `tf.function` of `model(x, training=False)`.
+  inference a `tf.function` of `model(x, training=False)`. The model comes
+  from `make_model(image_size, num_classes)`, built under the precision's
+  Keras dtype policy: Keras Applications (`keras_application`, kind
+  'keras') or our nets in their Keras form (`keras_nets_model`, kind
+  'keras_nets').
   """
 
-  kind = 'keras'
-
-  def __init__(self, name, application, mode, batch_size, image_size,
-               num_classes, jit_compile=False, precision='float32'):
+  def __init__(self, name, make_model, mode, batch_size, image_size,
+               num_classes, jit_compile=False, precision='float32',
+               kind='keras'):
     super().__init__(name, batch_size)
-    self._application = application
+    self._make_model = make_model
     self._mode = check_mode(mode)
     self._shape = (batch_size, image_size, num_classes)
     self._jit = jit_compile
     self._precision = precision_lib.check_precision(precision)
     self._step = None
+    self.kind = kind
 
   def _build(self):
     import keras  # pylint: disable=g-import-not-at-top
@@ -257,9 +262,7 @@ class KerasContender(Contender):
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)
     try:
-      model = getattr(keras.applications, self._application)(
-          weights=None, input_shape=(image_size, image_size, 3),
-          classes=num_classes)
+      model, from_logits = self._make_model(image_size, num_classes)
     finally:
       keras.config.set_dtype_policy(previous)
     images = tf2.constant(images_np)
@@ -271,7 +274,8 @@ class KerasContender(Contender):
       if self._precision == 'float16':
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
       model.compile(optimizer=optimizer,
-                    loss='sparse_categorical_crossentropy',
+                    loss=keras.losses.SparseCategoricalCrossentropy(
+                        from_logits=from_logits),
                     jit_compile=self._jit)
       self._step = lambda: model.train_on_batch(images, labels)
     else:
@@ -283,6 +287,31 @@ class KerasContender(Contender):
 
   def _call(self):
     self._step()
+
+
+def keras_application(application):
+  """`make_model` of Keras Applications' `application` (softmax output)."""
+  def make_model(image_size, num_classes):
+    import keras  # pylint: disable=g-import-not-at-top
+    model = getattr(keras.applications, application)(
+        weights=None, input_shape=(image_size, image_size, 3),
+        classes=num_classes)
+    return model, False
+  return make_model
+
+
+def keras_nets_model(model_name):
+  """`make_model` of our `model_name` in its Keras form (logits output).
+
+  Without weight decay, as the other contenders train.
+  """
+  def make_model(image_size, num_classes):
+    from nets import keras_nets  # pylint: disable=g-import-not-at-top
+    model = keras_nets.get_model(model_name, num_classes,
+                                 input_shape=(image_size, image_size, 3),
+                                 weight_decay=0.0)
+    return model, True
+  return make_model
 
 
 def _keras_mult_adds(model, image_size):

@@ -5,7 +5,8 @@
 
 For each (mode, batch size) it builds, in this one process: our network
 (graph mode, Session), the same network from the `tf_slim.nets` oracle,
-the same architecture from Keras Applications with and without
+the same network in its Keras 3 form (`nets.keras_nets`) and the same
+architecture from Keras Applications, each with and without
 `jit_compile`, any `--variants` of ours (XLA, bfloat16, NCHW, ...; for
 inference also our net served by TensorFlow Lite, float32 or int8), and a
 float32 matrix product as the machine's practical arithmetic ceiling. It
@@ -30,6 +31,7 @@ from absl import flags
 from slim_resnets import console
 
 _VARIANT_PARTS = ('xla', 'float16', 'bfloat16', 'nchw')
+PEERS = ('keras', 'keras_nets', 'tf_slim')
 # Serving our net through TensorFlow Lite (inference only), by quantization.
 _TFLITE_VARIANTS = {'tflite': 'float32', 'tflite_dynamic': 'dynamic_range',
                     'tflite_int8': 'full_integer'}
@@ -40,10 +42,12 @@ flags.DEFINE_list('batch_size', ['16'], 'Batch sizes, each measured apart.')
 flags.DEFINE_integer('image_size', None, 'Input size; the model\'s default '
                      'when unset.')
 flags.DEFINE_integer('num_classes', 1000, 'Logits.')
-flags.DEFINE_list('peers', ['keras', 'tf_slim'],
-                  'Peers to measure: keras, tf_slim (either may be empty).')
+flags.DEFINE_list('peers', ['keras', 'keras_nets', 'tf_slim'],
+                  'Peers to measure: keras (Keras Applications), keras_nets '
+                  '(our net as a Keras 3 model), tf_slim; any may be left '
+                  'out.')
 flags.DEFINE_enum('keras_jit', 'both', ['both', 'on', 'off'],
-                  'Keras with jit_compile on, off or both.')
+                  'Keras peers with jit_compile on, off or both.')
 flags.DEFINE_enum('precision', 'float32', ['float32', 'float16', 'bfloat16'],
                   'Compute precision of every contender.')
 flags.DEFINE_enum('data_format', 'NHWC', ['NHWC', 'NCHW'],
@@ -135,13 +139,19 @@ def _contenders(model, mode, batch_size, image_size, num_classes, settings):
                                           settings['precision']),
         mode, batch_size, image_size, num_classes,
         session_config=session_config))
+  keras_peers = []
+  if 'keras_nets' in settings['peers']:
+    keras_peers.append(('keras_nets', lib.keras_nets_model(model)))
   if 'keras' in settings['peers'] and model in lib.KERAS_APPLICATIONS:
-    jits = {'both': (False, True), 'on': (True,), 'off': (False,)}
+    keras_peers.append(
+        ('keras', lib.keras_application(lib.KERAS_APPLICATIONS[model])))
+  jits = {'both': (False, True), 'on': (True,), 'off': (False,)}
+  for kind, make_model in keras_peers:
     for jit in jits[settings['keras_jit']]:
       result.append(lib.KerasContender(
-          'keras+jit' if jit else 'keras', lib.KERAS_APPLICATIONS[model],
-          mode, batch_size, image_size, num_classes, jit_compile=jit,
-          precision=settings['precision']))
+          kind + '+jit' if jit else kind, make_model, mode, batch_size,
+          image_size, num_classes, jit_compile=jit,
+          precision=settings['precision'], kind=kind))
   if settings['matmul_size']:
     result.append(lib.MatmulContender(n=settings['matmul_size'],
                                       session_config=session_config))
@@ -225,11 +235,17 @@ def summarize_config(model, mode, batch_size, image_size, settings,
       row['fraction_of_matmul'] = (row['gflops']['median'] /
                                    matmul['gflops']['median'])
   summary = {}
-  keras_rows = [r for r in rows if r['kind'] == 'keras']
-  if keras_rows:
-    best = max(keras_rows, key=lambda r: r['images_per_second']['median'])
-    summary['keras_best'] = best['name']
-    summary['ours_vs_keras_best'] = best['ours_speedup']
+  for kind in ('keras', 'keras_nets'):
+    kind_rows = [r for r in rows if r['kind'] == kind]
+    if kind_rows:
+      best = max(kind_rows, key=lambda r: r['images_per_second']['median'])
+      summary[kind + '_best'] = best['name']
+      summary['ours_vs_%s_best' % kind] = best['ours_speedup']
+  if 'keras_best' in summary and 'keras_nets_best' in summary:
+    # How our Keras form compares with Keras Applications, both at their
+    # best (jit or not) in this run.
+    summary['keras_nets_vs_keras_best'] = (
+        summary['ours_vs_keras_best'] / summary['ours_vs_keras_nets_best'])
   for row in rows:
     if row['name'] == 'tf_slim':
       summary['ours_vs_tf_slim'] = row['ours_speedup']
@@ -285,6 +301,13 @@ def format_config(result):
   if 'ours_vs_keras_best' in summary:
     notes.append('ours is %.2fx the fastest Keras (%s)'
                  % (summary['ours_vs_keras_best'], summary['keras_best']))
+  if 'ours_vs_keras_nets_best' in summary:
+    notes.append('%.2fx our Keras form (%s)'
+                 % (summary['ours_vs_keras_nets_best'],
+                    summary['keras_nets_best']))
+  if 'keras_nets_vs_keras_best' in summary:
+    notes.append('which is %.2fx the fastest Keras'
+                 % summary['keras_nets_vs_keras_best'])
   if 'ours_vs_tf_slim' in summary:
     notes.append('%.2fx tf_slim' % summary['ours_vs_tf_slim'])
   if 'ours_fraction_of_matmul' in summary:
@@ -314,7 +337,7 @@ def _positive_ints(values, argument):
 
 def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
                   image_size=None, num_classes=1000,
-                  peers=('keras', 'tf_slim'), keras_jit='both',
+                  peers=('keras', 'keras_nets', 'tf_slim'), keras_jit='both',
                   precision='float32', data_format='NHWC', xla=False,
                   variants=(), rounds=5, round_seconds=4.0, warmup=2,
                   intra_op_threads=0, inter_op_threads=0, matmul_size=2048,
@@ -335,9 +358,9 @@ def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
     lib.check_mode(mode)
   batch_sizes = _positive_ints(batch_sizes, 'batch_size')
   for peer in peers:
-    if peer not in ('keras', 'tf_slim'):
-      raise ValueError('peers must be a subset of keras, tf_slim; got %r.'
-                       % peer)
+    if peer not in PEERS:
+      raise ValueError('peers must be a subset of %s; got %r.'
+                       % (', '.join(PEERS), peer))
   if keras_jit not in ('both', 'on', 'off'):
     raise ValueError('keras_jit must be one of both, on, off; got %r.'
                      % keras_jit)

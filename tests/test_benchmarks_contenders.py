@@ -111,16 +111,20 @@ def test_nchw_and_xla_variants_build_what_they_say():
   assert all(performance.is_xla_compiled(op) for op in convs)
 
 
-@pytest.mark.slow  # three full-depth ResNet-50s
+@pytest.mark.slow  # four full-depth ResNet-50s
 def test_ours_oracle_and_keras_do_the_same_arithmetic():
   """resnet_v2_50: same variables as tf_slim.nets, same multiply-adds as
-  Keras's ResNet50V2 (both place a stack's stride in its last unit)."""
+  Keras's ResNet50V2 (both place a stack's stride in its last unit) and as
+  our Keras form."""
   built = [
       _ours('infer', 1, 64, 'resnet_v2_50', 1000),
       lib.SlimGraphContender(
           'tf_slim', lib.slim_oracle_net_fn('resnet_v2_50', 1000), 'infer',
           1, 64, 1000),
-      lib.KerasContender('keras', 'ResNet50V2', 'infer', 1, 64, 1000)]
+      lib.KerasContender('keras', lib.keras_application('ResNet50V2'),
+                         'infer', 1, 64, 1000),
+      lib.KerasContender('keras_nets', lib.keras_nets_model('resnet_v2_50'),
+                         'infer', 1, 64, 1000, kind='keras_nets')]
   with lib.closing_all(built):
     for contender in built:
       contender.build(warmup_calls=1)
@@ -133,15 +137,32 @@ def test_ours_oracle_and_keras_do_the_same_arithmetic():
   assert len(variables[0]) == 272
   assert built[0].flops_per_call == built[1].flops_per_call
   assert built[0].flops_per_call == built[2].flops_per_call
+  assert built[0].flops_per_call == built[3].flops_per_call
 
 
 @pytest.mark.slow  # builds and trains Keras's full-depth ResNet50V2
 def test_keras_train_call_updates_weights():
-  contender = lib.KerasContender('keras', 'ResNet50V2', 'train', 2, 32, 10)
+  contender = lib.KerasContender('keras', lib.keras_application('ResNet50V2'),
+                                 'train', 2, 32, 10)
   contender.build(warmup_calls=1)
   before = [w.numpy().copy() for w in contender.model.trainable_weights]
   contender()
   after = [w.numpy() for w in contender.model.trainable_weights]
+  assert all(not np.array_equal(b, a) for b, a in zip(before, after))
+
+
+def test_keras_nets_train_call_updates_weights_and_statistics():
+  contender = lib.KerasContender(
+      'keras_nets', lib.keras_nets_model('resnet_v1_cifar_20'), 'train', 2,
+      16, 10, kind='keras_nets')
+  contender.build(warmup_calls=1)
+  assert contender.kind == 'keras_nets'
+  assert not contender.model.losses  # no weight decay, as the peers
+  before = [w.numpy().copy() for w in contender.model.weights]
+  contender()
+  after = [w.numpy() for w in contender.model.weights]
+  # Every weight moves: kernels and batch norm parameters by SGD, moving
+  # averages by the training-mode call.
   assert all(not np.array_equal(b, a) for b, a in zip(before, after))
 
 

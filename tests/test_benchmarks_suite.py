@@ -30,6 +30,8 @@ def _report():
               _contender('tf_slim', 'graph', 5.0),
               _contender('keras', 'keras', 4.8),
               _contender('keras+jit', 'keras', 4.0),
+              _contender('keras_nets', 'keras_nets', 5.2),
+              _contender('keras_nets+jit', 'keras_nets', 5.5),
               {'name': 'matmul_float32', 'kind': 'matmul',
                'images_per_second': None},
           ]}]}
@@ -40,6 +42,9 @@ def test_throughput_rows_pick_best_peer_and_variant():
   assert row['ours'] == 6.0
   assert row['keras'] == 4.8 and row['keras_name'] == 'keras'
   assert row['ours_vs_keras'] == pytest.approx(6.0 / 4.8)
+  assert row['keras_nets'] == 5.5 and row['keras_nets_name'] == (
+      'keras_nets+jit')
+  assert row['keras_nets_vs_keras'] == pytest.approx(5.5 / 4.8)
   assert row['ours_vs_tf_slim'] == pytest.approx(6.0 / 5.0)
   assert row['matmul_fraction'] == 0.62
   assert row['best_variant'] == 'ours+bfloat16'
@@ -60,8 +65,15 @@ def test_summary_table():
                                'tflite_digits': tflite})
   assert 'Machine: Test CPU, 2 cores' in text
   assert ('| resnet_v2_50 | train | 32 | float32 | 6.0 | 5.0 | 4.8 (keras) | '
-          '1.25x | 1.20x | 62% | ours+bfloat16 (10.5, 1.75x) |') in text
+          '1.25x | 1.20x | 62% | ours+bfloat16 (10.5, 1.75x) | '
+          '5.5 (keras_nets+jit) | 1.15x |') in text
   assert '| TFLite full integer | 100 | 20.00x | 99.00 | -0.33 | 1 |' in text
+  other = dict(_report(), machine=dict(_report()['machine'], cpu='Other CPU'))
+  text = suite.format_summary({'a': _report(), 'b': _report(), 'c': other})
+  assert ('* Test CPU, 2 cores; Python 3.11.7, TensorFlow 2.21.0, Keras '
+          '3.15.1: a, b.') in text
+  assert '* Other CPU, 2 cores; Python 3.11.7' in text
+  assert 'Machine:' not in text
   assert ('| resnet_v2_50 | train | 32 | float32 | bfloat16 1.75x, '
           'xla 0.67x |') in text
 
@@ -80,8 +92,8 @@ def test_entries_are_valid_commands():
         batch_sizes=values['batch_size'].split(','),
         precision=values.get('precision', 'float32'),
         variants=[v for v in values.get('variants', '').split(',') if v],
-        peers=[p for p in values.get('peers', 'keras,tf_slim').split(',')
-               if p])
+        peers=[p for p in values.get(
+            'peers', ','.join(throughput.PEERS)).split(',') if p])
 
 
 def test_unknown_entry():

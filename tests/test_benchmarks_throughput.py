@@ -125,7 +125,8 @@ def test_parse_variant():
     (dict(batch_sizes=['0']), 'batch_size must be a list of positive '
      'integers; got 0'),
     (dict(batch_sizes=['x']), 'batch_size must be a list of positive'),
-    (dict(peers=['torch']), 'peers must be a subset of keras, tf_slim'),
+    (dict(peers=['torch']), 'peers must be a subset of keras, keras_nets, '
+                            'tf_slim'),
     (dict(precision='int8'), 'precision must be one of float32'),
     (dict(data_format='CHWN'), 'data_format must be one of NHWC, NCHW'),
     (dict(variants=['fast']), "'fast' is not one of"),

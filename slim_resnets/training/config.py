@@ -263,3 +263,44 @@ def to_flags(config):
     elif value is not None:
       args.append('--%s=%s' % (field.name, value))
   return args
+
+
+@dataclasses.dataclass
+class KerasFineTuneConfig:
+  """Everything `keras_lib.fine_tune` needs (fine_tune_keras.py's flags)."""
+  checkpoint_path: typing.Optional[str] = field(
+      None, 'Slim checkpoint to start from: a prefix, or a directory (its '
+      'latest checkpoint, and the settings its run recorded).')
+  train_dir: typing.Optional[str] = field(
+      None, 'New directory for the fine-tuned slim checkpoint and its '
+      'run_settings.json.')
+  dataset_name: str = field('digits', 'Dataset with train and validation '
+                            'splits.')
+  dataset_dir: typing.Optional[str] = field(
+      None, 'Directory holding the converted dataset.')
+  model_name: typing.Optional[str] = field(
+      None, 'Network from nets.nets_factory; the checkpoint run\'s when '
+      'unset.')
+  preprocessing_name: typing.Optional[str] = field(
+      None, 'Preprocessing; the checkpoint run\'s, else the model\'s '
+      'default, when unset.')
+  image_size: typing.Optional[int] = field(
+      None, 'Input size; the checkpoint run\'s, else the model\'s default, '
+      'when unset.')
+  checkpoint_exclude_scopes: typing.Optional[str] = field(
+      None, 'Comma-separated scopes not loaded from the checkpoint, e.g. '
+      '<scope>/logits for a head with other classes.')
+  labels_offset: int = field(0, 'Subtracted from dataset labels.')
+  random_flip: bool = field(
+      True, 'Random left-right flips in training preprocessing.')
+  epochs: int = field(3, 'Passes over the training split.')
+  batch_size: int = field(32, 'Examples per step.')
+  learning_rate: float = field(
+      0.01, 'Initial learning rate of momentum SGD; a cosine decay takes it '
+      'to zero over the run.')
+  momentum: float = field(0.9, 'Momentum.')
+  weight_decay: float = field(1e-4, 'L2 regularization of the convolution '
+                              'weights, as resnet_arg_scope applies it.')
+  batch_norm_decay: float = field(0.9, 'Decay of the moving statistics.')
+  seed: int = field(1, 'Seed of shuffling and of the layers not loaded.')
+

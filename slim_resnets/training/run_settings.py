@@ -25,7 +25,7 @@ SETTINGS = ('model_name', 'preprocessing_name', 'image_size', 'num_classes',
 
 
 def of_training(config, preprocessing_name, image_size, num_classes):
-  """The record of a classification TrainConfig.
+  """The record of a classification TrainConfig (or keras_lib's config).
 
   The trainer passes the preprocessing, image size and number of logits as
   it resolved them, so the record holds what the run used, not what was
