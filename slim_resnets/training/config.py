@@ -299,7 +299,7 @@ class KerasFineTuneConfig:
       0.01, 'Initial learning rate of momentum SGD; a cosine decay takes it '
       'to zero over the run.')
   momentum: float = field(0.9, 'Momentum.')
-  weight_decay: float = field(1e-4, 'L2 regularization of the convolution '
+  weight_decay: float = field(0.00004, 'L2 regularization of the convolution '
                               'weights, as resnet_arg_scope applies it.')
   batch_norm_decay: float = field(0.9, 'Decay of the moving statistics.')
   seed: int = field(1, 'Seed of shuffling and of the layers not loaded.')
