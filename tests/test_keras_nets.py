@@ -650,3 +650,20 @@ def test_loading_is_plain_assignment_and_takes_a_directory(tmp_path):
   for name, variable in keras_nets.slim_variables(model).items():
     np.testing.assert_array_equal(variable, values[name], err_msg=name)
 
+
+
+def test_keras_file_round_trip_keeps_slim_names(tmp_path):
+  rng = np.random.RandomState(9)
+  images = rng.uniform(0, 1, (2, 32, 32, 3)).astype('float32')
+  model = _calibrated(keras_nets.resnet_v2_cifar_20(
+      3, depth_multiplier=0.5, batch_norm_decay=DECAY), rng, images)
+  model.save(tmp_path / 'model.keras')
+  loaded = keras.saving.load_model(tmp_path / 'model.keras')
+  np.testing.assert_allclose(loaded(images), model(images), atol=1e-6)
+  assert isinstance(loaded.get_layer('resnet_v2_cifar_20.postnorm'),
+                    keras_nets.SlimBatchNormalization)
+  path = keras_nets.save_slim_checkpoint(loaded, str(tmp_path / 'slim'))
+  assert sorted(_read_checkpoint(path)) == sorted(
+      keras_nets.slim_variables(model))
+  with pytest.raises(ValueError, match='reloaded from a file'):
+    keras_nets.feature_model(loaded, ['resnet_v2_cifar_20/block1'])
