@@ -295,14 +295,22 @@ class _Maker:
 # Each takes the unit's Block arguments and adds its layers in the order the
 # graph unit creates its ops (see those modules for the why of each layer).
 
+def _shortcut(m, net, source, depth, stride, normalize):
+  """The unit input, subsampled, when the depth is kept; else a projection.
+
+  The 1x1 projection reads `source` (v1: the input; v2: the pre-activated
+  input) and has batch norm (v1) or biases (v2), never an activation.
+  """
+  if depth == net.shape[-1]:
+    return m.subsample(net, stride, m.name('shortcut'))
+  return m.conv(source, depth, 1, stride, scope='shortcut',
+                normalize=normalize, activation=False)
+
+
 def _bottleneck_v1(m, net, depth, depth_bottleneck, stride, rate=1,
                    unit_rate=1):
   with m.scope('bottleneck_v1'):
-    if depth == net.shape[-1]:
-      shortcut = m.subsample(net, stride, m.name('shortcut'))
-    else:
-      shortcut = m.conv(net, depth, 1, stride, scope='shortcut',
-                        activation=False)
+    shortcut = _shortcut(m, net, net, depth, stride, normalize=True)
     residual = m.conv(net, depth_bottleneck, 1, scope='conv1')
     residual = m.conv(residual, depth_bottleneck, 3, stride, rate * unit_rate,
                       scope='conv2')
@@ -312,29 +320,18 @@ def _bottleneck_v1(m, net, depth, depth_bottleneck, stride, rate=1,
 
 def _basic_block_v1(m, net, depth, stride, rate=1, unit_rate=1):
   with m.scope('basic_block_v1'):
-    if depth == net.shape[-1]:
-      shortcut = m.subsample(net, stride, m.name('shortcut'))
-    else:
-      shortcut = m.conv(net, depth, 1, stride, scope='shortcut',
-                        activation=False)
+    shortcut = _shortcut(m, net, net, depth, stride, normalize=True)
     residual = m.conv(net, depth, 3, 1, rate * unit_rate, scope='conv1')
     residual = m.conv(residual, depth, 3, stride, rate * unit_rate,
                       scope='conv2', activation=False)
     return m.add(shortcut, residual, relu=True)
 
 
-def _shortcut_v2(m, net, preact, depth, stride):
-  if depth == net.shape[-1]:
-    return m.subsample(net, stride, m.name('shortcut'))
-  return m.conv(preact, depth, 1, stride, scope='shortcut', normalize=False,
-                activation=False)
-
-
 def _bottleneck_v2(m, net, depth, depth_bottleneck, stride, rate=1,
                    unit_rate=1):
   with m.scope('bottleneck_v2'):
     preact = m.batch_norm_relu(net, 'preact')
-    shortcut = _shortcut_v2(m, net, preact, depth, stride)
+    shortcut = _shortcut(m, net, preact, depth, stride, normalize=False)
     residual = m.conv(preact, depth_bottleneck, 1, scope='conv1')
     residual = m.conv(residual, depth_bottleneck, 3, stride, rate * unit_rate,
                       scope='conv2')
@@ -346,7 +343,7 @@ def _bottleneck_v2(m, net, depth, depth_bottleneck, stride, rate=1,
 def _basic_block_v2(m, net, depth, stride, rate=1, unit_rate=1):
   with m.scope('basic_block_v2'):
     preact = m.batch_norm_relu(net, 'preact')
-    shortcut = _shortcut_v2(m, net, preact, depth, stride)
+    shortcut = _shortcut(m, net, preact, depth, stride, normalize=False)
     residual = m.conv(preact, depth, 3, 1, rate * unit_rate, scope='conv1')
     residual = m.conv(residual, depth, 3, stride, rate * unit_rate,
                       scope='conv2', normalize=False, activation=False)
