@@ -40,20 +40,21 @@ Numerics
 --------
 Padding follows `conv2d_same`, pooling 'SAME' padding, initializers He's
 truncated normal, weight decay slim's `l2_regularizer` (half the squared
-norm, which is `keras.regularizers.L2(weight_decay / 2)`). Batch norm is
-Keras's with one change (`SlimBatchNormalization`): in training mode the
-moving variance is fed the unbiased batch variance, as slim's fused batch
-norm does. With that, logits and end points equal the graph builder's to
-float32 rounding in inference and in training mode, and the moving
-averages move alike (tests/test_keras_nets.py).
+norm, which is `keras.regularizers.L2(weight_decay / 2)`). Batch norm
+(`SlimBatchNormalization`) runs TensorFlow's fused kernel as slim does, so
+it also feeds the moving variance slim's unbiased batch variance. Logits
+and end points then equal the graph builder's to float32 rounding in
+inference and in training mode, and the moving averages move alike
+(tests/test_keras_nets.py).
 
 Backends
 --------
-The layers use only `keras.ops`, so the models also run on Keras's JAX
-backend; the slim checkpoint itself is read and written with TensorFlow,
-which this package installs anyway. NHWC (channels last) is the only
-layout: Keras's channels_first would change no variable, but neither do
-CPUs need it nor does XLA, which picks its own layout on GPUs.
+Apart from that fused kernel, for which other backends get the same
+formula from `keras.ops`, the layers are Keras's own, so the models also
+run on Keras's JAX backend; the slim checkpoint itself is read and written
+with TensorFlow, which this package installs anyway. NHWC (channels last)
+is the only layout: Keras's channels_first would change no variable, but
+neither do CPUs need it nor does XLA, which picks its own layout on GPUs.
 """
 
 import contextlib
@@ -114,11 +115,11 @@ class SlimBatchNormalization(keras.layers.BatchNormalization):
     else:
       outputs, mean, variance = self._portable(inputs, training)
     if training:
-      keep = 1.0 - self.momentum
+      rate = 1.0 - self.momentum
       self.moving_mean.assign(self.moving_mean -
-                              (self.moving_mean - mean) * keep)
+                              (self.moving_mean - mean) * rate)
       self.moving_variance.assign(self.moving_variance -
-                                  (self.moving_variance - variance) * keep)
+                                  (self.moving_variance - variance) * rate)
     return outputs
 
   def _scale_and_offset(self):
@@ -195,6 +196,7 @@ class _Maker:
     self._scopes = [scope]
     self.end_points = {}
     self._last = None
+    # Every layer's keyword arguments: its dtype policy, when one is given.
     common = {} if dtype is None else {'dtype': dtype}
     regularizer = (keras.regularizers.L2(weight_decay / 2.0)
                    if weight_decay else None)
@@ -204,7 +206,7 @@ class _Maker:
                            kernel_regularizer=regularizer)
     self._norm_args = dict(common, momentum=batch_norm_decay,
                            epsilon=batch_norm_epsilon, scale=batch_norm_scale)
-    self._common = common
+    self.common = common
 
   @contextlib.contextmanager
   def scope(self, name):
@@ -251,7 +253,7 @@ class _Maker:
         if before or behind:
           net = self.apply(keras.layers.ZeroPadding2D(
               ((before, behind), (before, behind)), name=name + '.pad',
-              **self._common), net)
+              **self.common), net)
       net = self.apply(keras.layers.Conv2D(
           depth, kernel_size, strides=conv_stride, padding=padding,
           dilation_rate=rate, use_bias=not normalize, name=name,
@@ -261,7 +263,7 @@ class _Maker:
             name=name + '.BatchNorm', **self._norm_args), net)
       if activation:
         net = self.apply(keras.layers.ReLU(name=name + '.Relu',
-                                           **self._common), net)
+                                           **self.common), net)
       self.end_point()
       return self.subsample(net, after, name + '.subsample')
 
@@ -269,7 +271,7 @@ class _Maker:
     """Batch norm and ReLU under `scope` (v2's preact and postnorm)."""
     name = self.name(scope)
     net = self.apply(SlimBatchNormalization(name=name, **self._norm_args), net)
-    return self.apply(keras.layers.ReLU(name=name + '.Relu', **self._common),
+    return self.apply(keras.layers.ReLU(name=name + '.Relu', **self.common),
                       net)
 
   def subsample(self, net, factor, name):
@@ -278,15 +280,15 @@ class _Maker:
       return net
     return self.apply(keras.layers.MaxPooling2D(
         pool_size=1, strides=factor, padding='same', name=name,
-        **self._common), net)
+        **self.common), net)
 
   def add(self, shortcut, residual, relu):
     """The unit's sum (rectified for post-activation units), its end point."""
-    net = self.apply(keras.layers.Add(name=self.name('add'), **self._common),
+    net = self.apply(keras.layers.Add(name=self.name('add'), **self.common),
                      shortcut, residual)
     if relu:
       net = self.apply(keras.layers.ReLU(name=self.name('Relu'),
-                                         **self._common), net)
+                                         **self.common), net)
     self.end_point()
     return net
 
@@ -365,7 +367,7 @@ def _root(m, net, kind, preactivation):
   if roots.POOLED[kind]:
     net = m.apply(keras.layers.MaxPooling2D(
         roots.POOL_SIZE, roots.POOL_STRIDE, padding='same',
-        name=m.name('pool1'), **m._common), net)  # pylint: disable=protected-access
+        name=m.name('pool1'), **m.common), net)
   return net
 
 
@@ -392,7 +394,7 @@ def _head(m, net, num_classes, global_pool, spatial_squeeze):
   """Keras form of `resnet_utils.classification_head` (end points alike)."""
   if global_pool:
     net = m.apply(keras.layers.GlobalAveragePooling2D(
-        keepdims=True, name=m.name('pool5'), **m._common), net)  # pylint: disable=protected-access
+        keepdims=True, name=m.name('pool5'), **m.common), net)
     m.end_point('global_pool')
   if num_classes is None:
     return net
@@ -400,7 +402,7 @@ def _head(m, net, num_classes, global_pool, spatial_squeeze):
                activation=False)
   if spatial_squeeze:
     net = m.apply(SpatialSqueeze(name=m.name('SpatialSqueeze'),
-                                 **m._common), net)  # pylint: disable=protected-access
+                                 **m.common), net)
     m.end_point(m.scope_name + '/spatial_squeeze')
   return net
 

@@ -172,6 +172,7 @@ CASES = [
                                              'spatial_squeeze': False}),
     ('resnet_v2', 'bottleneck', 'beta', 8,
      {'store_non_strided_activations': True}),
+    ('resnet_v1', 'bottleneck', 'standard', 4, {'include_root_block': False}),
     ('resnet_v1', 'basic', 'standard', None, {}),
     ('resnet_v1', 'basic', 'standard', 8, {}),
     ('resnet_v2', 'basic', 'standard', 16, {}),
