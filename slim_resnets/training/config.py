@@ -274,8 +274,10 @@ class KerasFineTuneConfig:
   train_dir: typing.Optional[str] = field(
       None, 'New directory for the fine-tuned slim checkpoint and its '
       'run_settings.json.')
-  dataset_name: str = field('digits', 'Dataset with train and validation '
-                            'splits.')
+  dataset_name: str = field('digits', 'Dataset to fine-tune on (its train '
+                            'split).')
+  validation_split_name: str = field(
+      'validation', 'Split measured after every epoch (cifar10: test).')
   dataset_dir: typing.Optional[str] = field(
       None, 'Directory holding the converted dataset.')
   model_name: typing.Optional[str] = field(

@@ -47,7 +47,9 @@ def _resolve(config):
                      'pass one of nets_factory\'s names.')
   nets_factory.check_name(config.model_name, 'model_name')
   if config.preprocessing_name is None:
-    config = dataclasses.replace(config, preprocessing_name=config.model_name)
+    config = dataclasses.replace(
+        config, preprocessing_name=preprocessing_factory
+        .default_preprocessing_name(config.model_name))
   if config.image_size is None:
     config = dataclasses.replace(
         config,
@@ -111,7 +113,7 @@ def fine_tune(config, log=print):
         '(nothing there was changed).' % config.train_dir)
   keras.utils.set_random_seed(config.seed)
   train_split, train_data = _dataset(config, 'train', True)
-  _, validation_data = _dataset(config, 'validation', False)
+  _, validation_data = _dataset(config, config.validation_split_name, False)
   num_classes = train_split.num_classes - config.labels_offset
   model = keras_nets.get_model(
       config.model_name, num_classes,
