@@ -1,10 +1,11 @@
 """Tests of `python -m benchmarks.throughput`: the report and its arithmetic.
 
-The command is run end to end on a tiny network (no Keras or oracle
-equivalent exists for it, so the peers are skipped; their contenders are
-tested in test_benchmarks_contenders.py) with two variants and the matmul
-ceiling, and the JSON it writes is checked for internal consistency: every
-ratio and fraction is recomputed from the medians it reports.
+The command is run end to end on a tiny network (neither Keras Applications
+nor the oracle has it, so those peers are skipped; their contenders are
+tested in test_benchmarks_contenders.py; our Keras form is there, without
+XLA) with two variants and the matmul ceiling, and the JSON it writes is
+checked for internal consistency: every ratio and fraction is recomputed
+from the medians it reports.
 """
 
 import json
@@ -32,7 +33,8 @@ def report(tmp_path_factory):
   path = tmp_path_factory.mktemp('throughput') / 'report.json'
   process = _run('--model=resnet_v1_cifar_20', '--image_size=16',
                  '--num_classes=10', '--mode=train,infer', '--batch_size=2',
-                 '--variants=xla,bfloat16,tflite_int8', '--rounds=3',
+                 '--variants=xla,bfloat16,tflite_int8', '--keras_jit=off',
+                 '--rounds=3',
                  '--round_seconds=0.05', '--warmup=1', '--matmul_size=128',
                  '--profile', '--json_out=%s' % path)
   assert process.returncode == 0, process.stdout + process.stderr
@@ -46,10 +48,10 @@ def test_report_has_every_configuration_and_contender(report):
   assert [(c['mode'], c['batch_size']) for c in data['configs']] == [
       ('train', 2), ('infer', 2)]
   # TFLite serves inference only.
-  expected = {'train': ['ours', 'ours+xla', 'ours+bfloat16',
+  expected = {'train': ['ours', 'ours+xla', 'ours+bfloat16', 'keras_nets',
                         'matmul_float32'],
               'infer': ['ours', 'ours+xla', 'ours+bfloat16',
-                        'ours+tflite_int8', 'matmul_float32']}
+                        'ours+tflite_int8', 'keras_nets', 'matmul_float32']}
   for config in data['configs']:
     assert [c['name'] for c in config['contenders']] == expected[
         config['mode']]
@@ -83,6 +85,10 @@ def test_ratios_and_fractions_follow_from_the_medians(report):
           per_image * (16 / 32) ** 2, rel=0.02), name
     assert config['summary']['ours_fraction_of_matmul'] == pytest.approx(
         rows['ours']['fraction_of_matmul'])
+    assert config['summary']['keras_nets_best'] == 'keras_nets'
+    assert config['summary']['ours_vs_keras_nets_best'] == pytest.approx(
+        rows['keras_nets']['ours_speedup'])
+    assert 'keras_best' not in config['summary']
     assert rows['matmul_float32']['images_per_second'] is None
     assert all(row['peak_rss_mib'] > 0 for row in rows.values())
     # A peak over what was resident before: never negative (it may be 0
