@@ -87,6 +87,7 @@ def test_slim_evaluation_of_the_saved_checkpoint_agrees(fine_tuned, digits,
       1 / 300 + 1e-9)
 
 
+@pytest.mark.slow  # a second fine-tuning run
 def test_run_settings_of_the_checkpoints_run_fill_unset_settings(
     fine_tuned, digits, tmp_path):
   train_dir, _, _ = fine_tuned

@@ -28,6 +28,7 @@ from nets import resnet_v1
 from nets import resnet_v2
 from resnet_utils import graph_building
 from resnet_utils import network
+from slim_resnets.serving import tflite_lib
 
 import subprocesses
 
@@ -161,25 +162,29 @@ def _compare(model, build, images, tmp_path):
 
 # (family, unit, root, output_stride, options): every unit kind and root, at
 # the output strides each can reach; CIFAR nets (nominal stride 4) at 1, 2.
-CASES = [
-    ('resnet_v1', 'bottleneck', 'standard', None, {}),
-    ('resnet_v1', 'bottleneck', 'standard', 8, {}),
+# The quick tier (-m "not slow") runs the first six, one of each unit kind
+# and root, every option and both dense strides among them.
+QUICK_CASES = [
     ('resnet_v1', 'bottleneck', 'standard', 16, {}),
-    ('resnet_v2', 'bottleneck', 'standard', None, {}),
     ('resnet_v2', 'bottleneck', 'standard', 8, {}),
-    ('resnet_v2', 'bottleneck', 'standard', 16, {}),
     ('resnet_v1', 'bottleneck', 'beta', 16, {'global_pool': False,
                                              'spatial_squeeze': False}),
     ('resnet_v2', 'bottleneck', 'beta', 8,
      {'store_non_strided_activations': True}),
+    ('resnet_v2', 'basic', 'standard', 16, {}),
+    ('resnet_v1', 'basic', 'cifar', 2, {}),
+]
+SLOW_CASES = [
+    ('resnet_v1', 'bottleneck', 'standard', None, {}),
+    ('resnet_v1', 'bottleneck', 'standard', 8, {}),
+    ('resnet_v2', 'bottleneck', 'standard', None, {}),
+    ('resnet_v2', 'bottleneck', 'standard', 16, {}),
     ('resnet_v1', 'bottleneck', 'standard', 4, {'include_root_block': False}),
     ('resnet_v1', 'basic', 'standard', None, {}),
     ('resnet_v1', 'basic', 'standard', 8, {}),
-    ('resnet_v2', 'basic', 'standard', 16, {}),
     ('resnet_v2', 'basic', 'standard', None,
      {'store_non_strided_activations': True}),
     ('resnet_v1', 'basic', 'cifar', None, {}),
-    ('resnet_v1', 'basic', 'cifar', 2, {}),
     ('resnet_v2', 'basic', 'cifar', None, {}),
     ('resnet_v2', 'basic', 'cifar', 1, {}),
 ]
@@ -191,7 +196,9 @@ def _case_id(case):
                   sorted(options))
 
 
-@pytest.mark.parametrize('case', CASES, ids=[_case_id(c) for c in CASES])
+@pytest.mark.parametrize('case', QUICK_CASES + [
+    pytest.param(c, marks=pytest.mark.slow) for c in SLOW_CASES],
+                         ids=[_case_id(c) for c in QUICK_CASES + SLOW_CASES])
 def test_equals_graph_builder_on_the_same_weights(case, tmp_path):
   family, unit, root, output_stride, options = case
   blocks = (_cifar_blocks(family) if root == 'cifar'
@@ -262,7 +269,8 @@ def _graph_variables(name, **kwargs):
 
 
 @pytest.mark.parametrize('name, num_classes', [
-    ('resnet_v1_50', 1000), ('resnet_v2_50_beta', 21),
+    ('resnet_v1_50', 1000),
+    pytest.param('resnet_v2_50_beta', 21, marks=pytest.mark.slow),
     ('resnet_v2_cifar_20', None)])
 def test_variable_names_and_shapes_equal_graph_builder(name, num_classes):
   model = keras_nets.get_model(name, num_classes)
@@ -557,21 +565,19 @@ def test_mixed_precision_keeps_float32_variables(mixed_float16):
 def test_export_serves_and_converts_to_tflite(tmp_path):
   rng = np.random.RandomState(6)
   images = rng.uniform(0, 1, (3, 32, 32, 3)).astype('float32')
-  model = _calibrated(keras_nets.resnet_v1_cifar_20(4, depth_multiplier=0.5,
-                                                    batch_norm_decay=DECAY),
-                      rng, images)
+  model = _calibrated(keras_nets.resnet_v1_cifar_20(
+      4, depth_multiplier=0.5, batch_norm_decay=DECAY,
+      input_shape=(32, 32, 3)), rng, images)
   expected = np.asarray(model(images))
   model.export(str(tmp_path / 'saved'), verbose=False)
   loaded = tf.saved_model.load(str(tmp_path / 'saved'))
   np.testing.assert_allclose(loaded.serve(images), expected, atol=1e-5)
   converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / 'saved'))
-  interpreter = tf.lite.Interpreter(model_content=converter.convert())
-  index = interpreter.get_input_details()[0]['index']
-  interpreter.resize_tensor_input(index, images.shape)
-  interpreter.allocate_tensors()
-  interpreter.set_tensor(index, images)
-  interpreter.invoke()
-  lite = interpreter.get_tensor(interpreter.get_output_details()[0]['index'])
+  (tmp_path / 'model.tflite').write_bytes(converter.convert())
+  # The project's TFLite runner, as eval_image_classifier.py --tflite_model
+  # uses it (its batch dimension follows the input).
+  lite = tflite_lib.TFLiteClassifier(str(tmp_path / 'model.tflite')).predict(
+      images)
   np.testing.assert_allclose(lite, expected, atol=1e-5)
 
 
