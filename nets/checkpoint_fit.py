@@ -37,6 +37,11 @@ def resolve_checkpoint(path):
   return path
 
 
+def in_scopes(name, scopes):
+  """Whether variable `name` lies in one of the slim `scopes`."""
+  return any(name == s or name.startswith(s.rstrip('/') + '/') for s in scopes)
+
+
 def saved_shapes(checkpoint_path):
   """{name: shape list} of every tensor in checkpoint `checkpoint_path`."""
   return tf.train.load_checkpoint(checkpoint_path).get_variable_to_shape_map()

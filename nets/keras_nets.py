@@ -608,11 +608,6 @@ def slim_variables(model):
   return found
 
 
-def _in_scopes(name, exclude_scopes):
-  return any(name == s or name.startswith(s.rstrip('/') + '/')
-             for s in exclude_scopes)
-
-
 def load_slim_checkpoint(model, checkpoint_path, exclude_scopes=()):
   """Loads a slim checkpoint into `model` by variable name; returns its path.
 
@@ -637,14 +632,14 @@ def load_slim_checkpoint(model, checkpoint_path, exclude_scopes=()):
   if isinstance(exclude_scopes, str):
     exclude_scopes = [exclude_scopes]
   variables = {n: v for n, v in slim_variables(model).items()
-               if not _in_scopes(n, exclude_scopes)}
+               if not checkpoint_fit.in_scopes(n, exclude_scopes)}
   if not variables:
     raise ValueError('model %r has no slim variables to load (outside '
                      'exclude_scopes=%r).' % (model.name, exclude_scopes))
+  reader = tf.train.load_checkpoint(path)
   checkpoint_fit.check_fit(
       path, {n: list(v.shape) for n, v in variables.items()}, _HINT,
-      suggest=_SUGGEST)
-  reader = tf.train.load_checkpoint(path)
+      saved=reader.get_variable_to_shape_map(), suggest=_SUGGEST)
   for name, variable in variables.items():
     variable.assign(reader.get_tensor(name))
   return path

@@ -30,17 +30,13 @@ def split_scopes(scopes):
   return [s.strip() for s in scopes.split(',') if s.strip()]
 
 
-def _in_scopes(name, scopes):
-  return any(name == s or name.startswith(s.rstrip('/') + '/') for s in scopes)
-
-
 def variables_to_train(trainable_scopes=None):
   """Trainable variables under `trainable_scopes` (all when None or empty)."""
   scopes = split_scopes(trainable_scopes)
   variables = tf.trainable_variables()
   if not scopes:
     return variables
-  chosen = [v for v in variables if _in_scopes(v.op.name, scopes)]
+  chosen = [v for v in variables if checkpoint_fit.in_scopes(v.op.name, scopes)]
   if not chosen:
     raise ValueError('trainable_scopes=%r matches no trainable variable; '
                      'model scopes start with %s.'
@@ -73,13 +69,13 @@ def restore_map(checkpoint_path, exclude_scopes=None, ignore_missing_vars=False,
     variables = tf.global_variables()
   saved = checkpoint_fit.saved_shapes(checkpoint_path)
   wanted = {v.op.name: v for v in variables
-            if not _in_scopes(v.op.name, excluded) and
+            if not checkpoint_fit.in_scopes(v.op.name, excluded) and
             v.op.name != 'global_step'}
   missing, wrong_shape = checkpoint_fit.compare(saved, _shapes(wanted))
   if wrong_shape or (missing and not ignore_missing_vars):
     model_names = {v.op.name for v in variables}
     unexpected = [n for n in checkpoint_fit.unexpected(saved, model_names)
-                  if not _in_scopes(n, excluded)]
+                  if not checkpoint_fit.in_scopes(n, excluded)]
     raise CheckpointMismatchError(checkpoint_fit.mismatch_message(
         checkpoint_path, saved, [] if ignore_missing_vars else missing,
         wrong_shape, unexpected, _TRAIN_HINT, model_names))
