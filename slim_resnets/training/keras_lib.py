@@ -142,7 +142,6 @@ def fine_tune(config, log=print):
                       validation_data=validation_data, verbose=0,
                       shuffle=False,  # the input pipeline shuffles
                       callbacks=[_report(log, config.epochs, start)])
-  tf.io.gfile.makedirs(config.train_dir)
   written = keras_nets.save_slim_checkpoint(
       model, os.path.join(config.train_dir, CHECKPOINT_NAME))
   run_settings.write(config.train_dir, run_settings.of_training(
