@@ -122,10 +122,10 @@ def throughput_rows(report):
   for config in report['configs']:
     by_name = {c['name']: c for c in config['contenders']}
     ours = by_name['ours']
-    best_keras, best_keras_nets = (
-        max((c for c in config['contenders'] if c['kind'] == kind),
-            key=_rate, default=None)
-        for kind in ('keras', 'keras_nets'))
+    # The fastest of each Keras peer, as the throughput report chose it.
+    summary = config['summary']
+    best_keras = by_name.get(summary.get('keras_best'))
+    best_keras_nets = by_name.get(summary.get('keras_nets_best'))
     variants = [c for c in config['contenders']
                 if c['name'].startswith('ours+')]
     best_variant = max(variants, key=_rate) if variants else None
@@ -143,8 +143,7 @@ def throughput_rows(report):
         'keras_nets': _rate(best_keras_nets) if best_keras_nets else None,
         'keras_nets_name': (best_keras_nets['name'] if best_keras_nets
                             else None),
-        'keras_nets_vs_keras': (_rate(best_keras_nets) / _rate(best_keras)
-                                if best_keras and best_keras_nets else None),
+        'keras_nets_vs_keras': summary.get('keras_nets_vs_keras_best'),
         'ours_vs_tf_slim': (_rate(ours) / _rate(by_name['tf_slim'])
                             if 'tf_slim' in by_name else None),
         'matmul_fraction': ours.get('fraction_of_matmul'),

@@ -34,7 +34,12 @@ def _report():
               _contender('keras_nets+jit', 'keras_nets', 5.5),
               {'name': 'matmul_float32', 'kind': 'matmul',
                'images_per_second': None},
-          ]}]}
+          ],
+          # As benchmarks.throughput.summarize_config writes it.
+          'summary': {'keras_best': 'keras', 'ours_vs_keras_best': 6.0 / 4.8,
+                      'keras_nets_best': 'keras_nets+jit',
+                      'ours_vs_keras_nets_best': 6.0 / 5.5,
+                      'keras_nets_vs_keras_best': 5.5 / 4.8}}]}
 
 
 def test_throughput_rows_pick_best_peer_and_variant():
