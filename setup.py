@@ -7,6 +7,11 @@ internals. BUILD.md lists the versions that were checked.
 
 import setuptools
 
+# tf2onnx 1.17 is the release that reads TensorFlow 2.21's graphs;
+# onnxruntime and openvino are the versions checked (BUILD.md).
+_SERVING = ['tf2onnx==1.17.0', 'onnxruntime>=1.20,<1.33',
+            'openvino>=2025.0,<2027']
+
 setuptools.setup(
     name='slim-resnets',
     version='0.1.0',
@@ -38,12 +43,20 @@ setuptools.setup(
         'segmentation-data': ['pillow>=10,<14', 'scipy>=1.10,<2'],
         # Keras's JAX backend, on which nets.keras_nets also runs.
         'jax': ['jax>=0.6,<0.11'],
+        # export_inference_graph.py --format=onnx / openvino, and the
+        # runtimes that serve those files.
+        'serving': _SERVING,
+        # The benchmarks' optional peers (PyTorch; the serving runtimes) and
+        # their plots. torch's Linux wheel pulls in its CUDA libraries
+        # (about 3 GB), so it stays out of 'test'.
+        'bench': _SERVING + ['torch>=2.4,<2.15', 'torchvision>=0.19,<0.30',
+                             'matplotlib>=3.8,<4'],
         # pytest 9.2 moved node ids where pytest-xdist 3.8's loadgroup cannot
         # tag them: groups would silently spread over the workers
         # (tests/conftest.py refuses to run that way).
         'test': ['pytest>=8,<9.2', 'pytest-xdist>=3.5,<4',
                  'scikit-learn>=1.3,<2', 'pillow>=10,<14', 'scipy>=1.10,<2',
-                 'jax>=0.6,<0.11'],
+                 'jax>=0.6,<0.11', 'matplotlib>=3.8,<4'] + _SERVING,
         'lint': ['ruff==0.17.5'],
     },
     license='Apache-2.0',

@@ -8,6 +8,7 @@ TensorFlow 2 (as a serving client would) and the frozen GraphDef in a fresh
 graph; both must give the reference's probabilities and classes.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -88,12 +89,29 @@ def _check_outputs(outputs, reference, top_k=5):
 
 def test_export_result_and_layout(exported):
   root, result = exported
-  assert result == export_lib.ExportResult(
-      str(root / 'saved_model'), str(root / 'frozen' / 'graph.pb'), _SIZE,
-      10)
+  assert result[:5] == (str(root / 'saved_model'),
+                        str(root / 'frozen' / 'graph.pb'), _SIZE, 10,
+                        'saved_model')
+  # resnet_v1_cifar_20 normalizes convolutions only: everything folds.
+  assert len(result.fold_report.folded) == 21
+  assert not result.fold_report.kept
   assert (root / 'saved_model' / 'saved_model.pb').is_file()
-  assert (root / 'saved_model' / 'variables').is_dir()
   assert sorted(os.listdir(root)) == ['frozen', 'saved_model']  # no staging
+
+
+def test_unfolded_export_keeps_the_batch_norms(trained, images, reference,
+                                               tmp_path):
+  result = export_lib.export(
+      trained[0], _MODEL, 10, str(tmp_path / 'saved_model'),
+      frozen_graph_path=str(tmp_path / 'graph.pb'), image_size=_SIZE,
+      fold_batch_norms=False)
+  assert result.fold_report is None
+  graph_def = tf.GraphDef()
+  graph_def.ParseFromString((tmp_path / 'graph.pb').read_bytes())
+  assert len([n for n in graph_def.node
+              if n.op.startswith('FusedBatchNorm')]) == 21
+  _check_outputs(_serve_v1(str(tmp_path / 'saved_model'), images),
+                 reference)
 
 
 _LOAD_IN_TF2 = textwrap.dedent('''
@@ -143,6 +161,9 @@ def test_frozen_graph_in_fresh_graph(exported, images, reference):
     graph_def.ParseFromString(f.read())
   assert not [n.name for n in graph_def.node
               if n.op in ('VariableV2', 'VarHandleOp')]
+  # Folded: no batch norm left.
+  assert not [n.name for n in graph_def.node
+              if n.op.startswith('FusedBatchNorm')]
   with tf.Graph().as_default() as graph:
     tf.import_graph_def(graph_def, name='')
     with tf.Session() as sess:
@@ -228,6 +249,10 @@ def test_mismatched_checkpoint_lists_variables(trained, tmp_path):
 
 @pytest.mark.parametrize('kwargs,pattern', [
     (dict(input_type='int8'), 'input_type must be one of uint8, float32'),
+    (dict(export_format='tflite'),
+     'export_format must be one of saved_model, onnx, openvino'),
+    (dict(export_format='onnx', frozen_graph_path='/tmp/never.pb'),
+     "frozen_graph is written with export_format='saved_model' only"),
     (dict(image_size=-3), r'image_size must be an integer >= 4 or None '
      r'\(pixels; resnet_v1_cifar_20 has a total stride of 4\); got -3'),
     (dict(image_size=3), 'image_size must be an integer >= 4'),
@@ -260,9 +285,68 @@ def test_script(trained, tmp_path):
           [sys.executable, _SCRIPT, '--model_name=' + _MODEL]))
   assert good_code == 0, good_output
   assert 'Exported SavedModel to %s' % (tmp_path / 'model') in good_output
-  assert '(input 12x12, 10 classes)' in good_output
+  assert ('(input 12x12, 10 classes; 21 of 21 batch norms folded into '
+          'convolutions)') in good_output
   assert (tmp_path / 'model' / 'saved_model.pb').is_file()
   assert (tmp_path / 'frozen.pb').is_file()
   assert missing_code != 0
   assert '--checkpoint_path' in missing_output
   assert '--output_dir' in missing_output
+
+
+@pytest.fixture(scope='module')
+def preprocessed(images):
+  """`images` after the evaluation preprocessing, as ONNX/OpenVINO take it."""
+  with tf.Graph().as_default():
+    preprocess = preprocessing_factory.get_preprocessing(_MODEL)
+    batch = tf.map_fn(lambda image: preprocess(image, _SIZE, _SIZE),
+                      tf.constant(images), dtype=tf.float32)
+    with tf.Session() as sess:
+      return sess.run(batch)
+
+
+def _run_onnx(directory, images):
+  import onnxruntime  # pylint: disable=g-import-not-at-top
+  session = onnxruntime.InferenceSession(
+      os.path.join(directory, 'model.onnx'),
+      providers=['CPUExecutionProvider'])
+  names = [o.name for o in session.get_outputs()]
+  values = session.run(names, {'images:0': images})
+  return {name.split(':')[0]: value for name, value in zip(names, values)}
+
+
+def _run_openvino(directory, images):
+  import openvino  # pylint: disable=g-import-not-at-top
+  compiled = openvino.Core().compile_model(
+      os.path.join(directory, 'model.xml'), 'CPU',
+      {'INFERENCE_PRECISION_HINT': 'f32'})
+  results = compiled(images)
+  outputs = {}
+  for output in compiled.outputs:
+    (name,) = {n.split(':')[0] for n in output.get_names()} & set(
+        export_lib.OUTPUT_NAMES)
+    outputs[name] = results[output]
+  return outputs
+
+
+@pytest.mark.parametrize('export_format,run', [('onnx', _run_onnx),
+                                               ('openvino', _run_openvino)])
+def test_converted_model_serves_the_reference(trained, preprocessed,
+                                              reference, tmp_path,
+                                              export_format, run):
+  """ONNX Runtime and OpenVINO give the training network's outputs."""
+  directory = str(tmp_path / 'model')
+  result = export_lib.export(trained[0], _MODEL, 10, directory,
+                             image_size=_SIZE, export_format=export_format,
+                             labels_offset=1)
+  assert result.export_format == export_format
+  assert len(result.fold_report.folded) == 21
+  with open(os.path.join(directory, 'serving.json')) as f:
+    settings = json.load(f)
+  assert (settings['model_name'], settings['image_size'],
+          settings['labels_offset']) == (_MODEL, _SIZE, 1)
+  outputs = run(directory, preprocessed)
+  assert sorted(outputs) == ['classes', 'probabilities', 'scores']
+  outputs['classes'] = outputs['classes'] - 1  # the labels offset
+  _check_outputs(outputs, reference)
+  assert sorted(os.listdir(tmp_path)) == ['model']  # no staging left
