@@ -65,9 +65,12 @@ def main(argv):
                           verbosity='WARN')
   folded = ''
   if result.fold_report:
+    report = result.fold_report
     folded = '; %d of %d batch norms folded into convolutions' % (
-        len(result.fold_report.folded),
-        len(result.fold_report.folded) + len(result.fold_report.kept))
+        len(report.folded),
+        len(report.folded) + len(report.affine) + len(report.kept))
+    if report.affine:
+      folded += ', %d into a scale and bias' % len(report.affine)
   print('Exported %s to %s%s (input %dx%d, %d classes%s)'
         % (_FORMAT_NAMES[result.export_format], result.saved_model_dir,
            ' and frozen graph to %s' % result.frozen_graph

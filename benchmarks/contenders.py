@@ -15,6 +15,16 @@ Contenders:
     (`nets.keras_nets`).
   * `MatmulContender`: a large float32 matrix product, the practical ceiling
     of the machine's arithmetic, measured in the same run.
+  * Serving contenders, fed a numpy batch on every call as a server would
+    be: `FrozenGraphContender` (our exported network as a frozen graph in
+    a Session, batch norms folded or not), `OnnxRuntimeContender` and
+    `OpenVINOContender` (the same exported graph converted by tf2onnx or
+    read by OpenVINO), and `TFLiteContender`.
+  * `TorchContender`: torchvision's ResNet of the same depth in PyTorch,
+    trained or served in NCHW or channels_last, eager or `torch.compile`d.
+
+The peers outside TensorFlow are optional (`pip install 'slim-resnets[bench]'`);
+`missing_package` says which one a peer lacks.
 
 Inputs live on the device already (a variable or an eager tensor), so the
 figures are those of the network, not of feeding it; every contender gets
@@ -57,8 +67,32 @@ SLIM_ORACLE = ('resnet_v1_50', 'resnet_v1_101', 'resnet_v1_152',
                'resnet_v1_200', 'resnet_v2_50', 'resnet_v2_101',
                'resnet_v2_152', 'resnet_v2_200')
 
+# torchvision's ResNets of the same depth. They are "V1.5": each stack's
+# stride sits in its first unit's 3x3 convolution, on a feature map four
+# times larger than where slim strides (the last unit's 3x3 in V2, the first
+# unit's 1x1 in V1), so they do more multiply-adds per image (4.1 G against
+# our resnet_v2_50's 3.5 G at 224); ratios are reported per multiply-add too.
+TORCH_PEERS = {
+    'resnet_v1_50': 'resnet50', 'resnet_v2_50': 'resnet50',
+    'resnet_v1_101': 'resnet101', 'resnet_v2_101': 'resnet101',
+    'resnet_v1_152': 'resnet152', 'resnet_v2_152': 'resnet152',
+}
+# The Python package each optional peer kind needs.
+PEER_PACKAGES = {'torch': ('torch', 'torchvision'),
+                 'onnxruntime': ('onnxruntime', 'tf2onnx'),
+                 'openvino': ('openvino',)}
+
 _LEARNING_RATE = 0.01
 _MOMENTUM = 0.9
+
+
+def missing_package(kind):
+  """The first package peer `kind` needs that is not installed, or None."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  for package in PEER_PACKAGES.get(kind, ()):
+    if importlib.util.find_spec(package) is None:
+      return package
+  return None
 
 
 def check_mode(mode):
@@ -126,6 +160,14 @@ class Contender(object):
 
   def __call__(self):
     self._call()
+
+  def caller(self):
+    """A callable making one call, for one of several threads at once.
+
+    The contender itself by default: a Session, an ONNX Runtime session, a
+    tf.function and a PyTorch module may be called from several threads.
+    """
+    return self
 
   def close(self):
     pass
@@ -388,10 +430,8 @@ class TFLiteContender(Contender):
     tflite_lib.check_quantization(self._quantization)
     batch_size, image_size, num_classes = self._shape
     images_np, _ = _random_inputs(batch_size, image_size, num_classes)
-    self.flops_per_call = flops_per_image(
-        summary.summarize(self._model_name, image_size,
-                          num_classes).mult_adds,
-        'infer') * batch_size
+    self.flops_per_call = _registry_flops(self._model_name, image_size,
+                                          num_classes, 'infer', batch_size)
     graph = tf.Graph()
     with graph.as_default():
       tf.set_random_seed(0)
@@ -412,6 +452,13 @@ class TFLiteContender(Contender):
       f.write(content)
     self.classifier = tflite_lib.TFLiteClassifier(path, self._num_threads)
     self._predict = lambda: self.classifier.predict(images_np)
+    self._path, self._images = path, images_np
+
+  def caller(self):
+    # An interpreter serves one call at a time: one per thread.
+    from slim_resnets.serving import tflite_lib  # pylint: disable=g-import-not-at-top
+    classifier = tflite_lib.TFLiteClassifier(self._path, self._num_threads)
+    return lambda: classifier.predict(self._images)
 
   def _call(self):
     self._predict()
@@ -420,6 +467,249 @@ class TFLiteContender(Contender):
     if self._directory:
       shutil.rmtree(self._directory, ignore_errors=True)
       self._directory = None
+
+
+def _registry_flops(model_name, image_size, num_classes, mode, batch_size):
+  return flops_per_image(
+      summary.summarize(model_name, image_size, num_classes).mult_adds,
+      mode) * batch_size
+
+
+_FROZEN = {}
+
+
+def exported_graph(model_name, batch_size, image_size, num_classes, fold):
+  """Our exported network (export_lib.build_network_graph), frozen.
+
+  Freshly initialized weights (seed 0); batch norms folded or not. Built
+  once per process and arguments: the frozen-graph, ONNX Runtime and
+  OpenVINO contenders of one configuration serve the same graph.
+
+  Returns:
+    (GraphDef, output names).
+  """
+  from slim_resnets.serving import export_lib  # pylint: disable=g-import-not-at-top
+  key = (model_name, batch_size, image_size, num_classes, fold)
+  if key not in _FROZEN:
+    with tf.Graph().as_default():
+      tf.set_random_seed(0)
+      _, outputs, _ = export_lib.build_network_graph(
+          model_name, num_classes, image_size, batch_size=batch_size)
+      with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        graph_def, _ = export_lib.freeze(
+            sess, [t.op.name for t in outputs.values()], fold)
+    _FROZEN[key] = graph_def, export_lib.OUTPUT_NAMES
+  return _FROZEN[key]
+
+
+class FrozenGraphContender(Contender):
+  """Our exported network as a frozen graph, served by a Session.
+
+  Each call feeds the numpy batch and fetches the outputs, as a server
+  does. With `fold` the batch norms are folded into the convolutions
+  (`slim_resnets.serving.inference_graph`); inference only.
+  """
+
+  kind = 'graph'
+
+  def __init__(self, name, model_name, batch_size, image_size, num_classes,
+               fold=True, session_config=None):
+    super().__init__(name, batch_size)
+    self._model_name = model_name
+    self._shape = (batch_size, image_size, num_classes)
+    self._fold = fold
+    self._session_config = session_config
+    self._session = None
+
+  def _build(self):
+    batch_size, image_size, num_classes = self._shape
+    images_np, _ = _random_inputs(batch_size, image_size, num_classes)
+    graph_def, outputs = exported_graph(self._model_name, batch_size,
+                                        image_size, num_classes, self._fold)
+    self.flops_per_call = _registry_flops(self._model_name, image_size,
+                                          num_classes, 'infer', batch_size)
+    graph = tf.Graph()
+    with graph.as_default():
+      tf.import_graph_def(graph_def, name='')
+    self._session = tf.Session(graph=graph, config=self._session_config)
+    fetches = [name + ':0' for name in outputs]
+    self.predict = lambda images: self._session.run(fetches,
+                                                    {'images:0': images})
+    self._images = images_np
+
+  def _call(self):
+    self.predict(self._images)
+
+  def close(self):
+    if self._session is not None:
+      self._session.close()
+      self._session = None
+
+
+class OnnxRuntimeContender(Contender):
+  """Our exported network converted by tf2onnx, run by ONNX Runtime's CPU
+  provider with all graph optimizations on; inference only."""
+
+  kind = 'onnxruntime'
+
+  def __init__(self, name, model_name, batch_size, image_size, num_classes,
+               num_threads=None):
+    super().__init__(name, batch_size)
+    self._model_name = model_name
+    self._shape = (batch_size, image_size, num_classes)
+    self._num_threads = num_threads
+
+  def _build(self):
+    import onnxruntime  # pylint: disable=g-import-not-at-top
+
+    from slim_resnets.serving import export_lib  # pylint: disable=g-import-not-at-top
+    batch_size, image_size, num_classes = self._shape
+    images_np, _ = _random_inputs(batch_size, image_size, num_classes)
+    graph_def, outputs = exported_graph(self._model_name, batch_size,
+                                        image_size, num_classes, True)
+    self.flops_per_call = _registry_flops(self._model_name, image_size,
+                                          num_classes, 'infer', batch_size)
+    model = export_lib.convert(graph_def, 'onnx', outputs)
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = (
+        onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL)
+    if self._num_threads:
+      options.intra_op_num_threads = self._num_threads
+      options.inter_op_num_threads = 1
+    self.session = onnxruntime.InferenceSession(
+        model.SerializeToString(), options,
+        providers=['CPUExecutionProvider'])
+    names = [name + ':0' for name in outputs]
+    self.predict = lambda images: self.session.run(names,
+                                                   {'images:0': images})
+    self._images = images_np
+
+  def _call(self):
+    self.predict(self._images)
+
+
+class OpenVINOContender(Contender):
+  """Our exported network read by OpenVINO's TensorFlow frontend, compiled
+  for its CPU plugin in float32 (on CPUs with AMX or AVX-512 BF16 the
+  plugin would otherwise compute in bfloat16) with the latency hint;
+  inference only."""
+
+  kind = 'openvino'
+
+  def __init__(self, name, model_name, batch_size, image_size, num_classes,
+               num_threads=None):
+    super().__init__(name, batch_size)
+    self._model_name = model_name
+    self._shape = (batch_size, image_size, num_classes)
+    self._num_threads = num_threads
+
+  def _build(self):
+    import openvino  # pylint: disable=g-import-not-at-top
+
+    from slim_resnets.serving import export_lib  # pylint: disable=g-import-not-at-top
+    batch_size, image_size, num_classes = self._shape
+    images_np, _ = _random_inputs(batch_size, image_size, num_classes)
+    graph_def, outputs = exported_graph(self._model_name, batch_size,
+                                        image_size, num_classes, True)
+    self.flops_per_call = _registry_flops(self._model_name, image_size,
+                                          num_classes, 'infer', batch_size)
+    model = export_lib.convert(graph_def, 'openvino', outputs)
+    config = {'INFERENCE_PRECISION_HINT': 'f32',
+              'PERFORMANCE_HINT': 'LATENCY'}
+    if self._num_threads:
+      config['INFERENCE_NUM_THREADS'] = self._num_threads
+    self.compiled = openvino.Core().compile_model(model, 'CPU', config)
+    request = self.compiled.create_infer_request()
+    self.predict = lambda images: request.infer({0: images})
+    self._images = images_np
+
+  def _call(self):
+    self.predict(self._images)
+
+  def caller(self):
+    # An infer request serves one call at a time: one per thread.
+    request = self.compiled.create_infer_request()
+    return lambda: request.infer({0: self._images})
+
+
+class TorchContender(Contender):
+  """torchvision's `architecture` in PyTorch on the same batch.
+
+  Training: SGD with the same momentum, cross-entropy, batch norm
+  statistics updated; inference under `torch.inference_mode`. The layout
+  is NCHW, or channels_last (NHWC in memory, what PyTorch recommends on
+  CPUs); `compile` runs the model through `torch.compile` (TorchInductor,
+  which needs a C++ compiler).
+  """
+
+  kind = 'torch'
+
+  def __init__(self, name, architecture, mode, batch_size, image_size,
+               num_classes, channels_last=False, compile_model=False,
+               num_threads=None):
+    super().__init__(name, batch_size)
+    self._architecture = architecture
+    self._mode = check_mode(mode)
+    self._shape = (batch_size, image_size, num_classes)
+    self._channels_last = channels_last
+    self._compile = compile_model
+    self._num_threads = num_threads
+    self._step = None
+
+  def _build(self):
+    import torch  # pylint: disable=g-import-not-at-top
+    import torchvision  # pylint: disable=g-import-not-at-top
+    batch_size, image_size, num_classes = self._shape
+    images_np, labels_np = _random_inputs(batch_size, image_size, num_classes)
+    if self._num_threads:
+      torch.set_num_threads(self._num_threads)
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, self._architecture)(
+        weights=None, num_classes=num_classes)
+    layout = (torch.channels_last if self._channels_last
+              else torch.contiguous_format)
+    model = model.to(memory_format=layout)
+    images = torch.from_numpy(images_np.transpose(0, 3, 1, 2).copy())
+    images = images.contiguous(memory_format=layout)
+    labels = torch.from_numpy(labels_np.astype(np.int64))
+    self.flops_per_call = flops_per_image(
+        torch_mult_adds(model, image_size), self._mode) * batch_size
+    forward = torch.compile(model) if self._compile else model
+    if self._mode == 'train':
+      model.train()
+      optimizer = torch.optim.SGD(model.parameters(), lr=_LEARNING_RATE,
+                                  momentum=_MOMENTUM)
+      loss_fn = torch.nn.CrossEntropyLoss()
+
+      def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(forward(images), labels).backward()
+        optimizer.step()
+    else:
+      model.eval()
+
+      def step():
+        with torch.inference_mode():
+          forward(images)
+    self._step = step
+    self.model = model
+
+  def _call(self):
+    self._step()
+
+
+def torch_mult_adds(model, image_size):
+  """Forward multiply-adds of one image (convolutions and matmuls)."""
+  import torch  # pylint: disable=g-import-not-at-top
+  from torch.utils import flop_counter  # pylint: disable=g-import-not-at-top
+  was_training = model.training
+  model.eval()
+  counter = flop_counter.FlopCounterMode(display=False)
+  with counter, torch.no_grad():
+    model(torch.zeros(1, 3, image_size, image_size))
+  model.train(was_training)
+  return counter.get_total_flops() / 2.0
 
 
 def ours_net_fn(model_name, num_classes, precision='float32',

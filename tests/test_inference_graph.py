@@ -74,16 +74,19 @@ def test_folded_graph_gives_the_same_logits(model_name, image_size, kwargs):
                                                         ['logits'])
   _check_same_logits(graph_def, folded, images)
   batch_norms = _ops(graph_def, *inference_graph.BATCH_NORM_OPS)
-  assert len(report.folded) + len(report.kept) == len(batch_norms)
-  kept = _ops(folded, *inference_graph.BATCH_NORM_OPS)
-  assert sorted(n.name for n in kept) == sorted(report.kept)
+  assert len(report.folded) + len(report.affine) == len(batch_norms)
+  assert not report.kept
+  assert not _ops(folded, *inference_graph.BATCH_NORM_OPS)
   if model_name.startswith('resnet_v1'):
-    assert not report.kept  # V1 normalizes convolutions only
+    assert not report.affine  # V1 normalizes convolutions only
   else:
-    # V2 keeps exactly the batch norms of the residual sums.
-    assert report.kept and all(
-        name.split('/')[-2] in ('preact', 'postnorm') for name in report.kept)
-    assert all('not of a convolution' in why for why in report.kept.values())
+    # The batch norms of V2's residual sums become a scale and a bias.
+    assert report.affine and all(
+        name.split('/')[-2] in ('preact', 'postnorm')
+        for name in report.affine)
+    assert all('not of a convolution' in why
+               for why in report.affine.values())
+    assert len(_ops(folded, 'Mul')) == len(report.affine)
   # Every convolution now feeds a BiasAdd (its folded batch norm or its own
   # biases; an atrous one through BatchToSpaceND), the chain the graph
   # optimizer fuses with the ReLU.
@@ -105,31 +108,39 @@ def test_nchw_graph_folds_with_its_data_format():
   graph_def, images = _frozen('resnet_v1_cifar_20', 16, data_format='NCHW')
   folded, report = inference_graph.optimize_for_serving(graph_def,
                                                         ['logits'])
-  assert report.folded and not report.kept
+  assert report.folded and not report.affine and not report.kept
   assert {n.attr['data_format'].s for n in _ops(folded, 'BiasAdd')} == {
       b'NCHW'}
   _check_same_logits(graph_def, folded, images)
 
 
+def test_nchw_v2_scales_the_channel_axis():
+  graph_def, images = _frozen('resnet_v2_cifar_20', 16, data_format='NCHW')
+  folded, report = inference_graph.optimize_for_serving(graph_def,
+                                                        ['logits'])
+  assert report.affine
+  _check_same_logits(graph_def, folded, images)
+
+
 def test_full_depth_counts():
-  """resnet_v2_50 folds its 32 inner batch norms and keeps 16 preact + 1."""
-  for model_name, folded_count, kept_count in (('resnet_v2_50', 32, 17),
-                                               ('resnet_v1_50', 53, 0)):
+  """resnet_v2_50 folds its 32 inner batch norms; 16 preact + 1 are affine."""
+  for model_name, folded_count, affine_count in (('resnet_v2_50', 32, 17),
+                                                 ('resnet_v1_50', 53, 0)):
     graph_def, _ = _frozen(model_name, 64)
     _, report = inference_graph.optimize_for_serving(graph_def, ['logits'])
-    assert (len(report.folded), len(report.kept)) == (folded_count,
-                                                      kept_count)
+    assert (len(report.folded), len(report.affine),
+            len(report.kept)) == (folded_count, affine_count, 0)
 
 
 def test_training_mode_and_unfrozen_graphs_are_left_alone():
   graph_def, _ = _frozen('resnet_v1_cifar_20', 16, is_training=True)
   _, report = inference_graph.fold_batch_norms(graph_def)
-  assert not report.folded
+  assert not report.folded and not report.affine
   assert set(report.kept.values()) == {'in training mode'}
   with tf.Graph().as_default() as graph:
     images = tf.placeholder(tf.float32, [1, 16, 16, 3])
     nets_factory.get_network_fn('resnet_v1_cifar_20', 10)(images)
   unfrozen, report = inference_graph.fold_batch_norms(graph.as_graph_def())
-  assert not report.folded
+  assert not report.folded and not report.affine
   assert all('freeze the graph first' in why for why in report.kept.values())
   assert unfrozen == graph.as_graph_def()

@@ -185,28 +185,44 @@ def _write_saved_model(graph_def, directory):
       builder.save()
 
 
-def _write_converted(graph_def, export_format, directory, settings):
-  """The ONNX model or OpenVINO IR of `graph_def` in `directory`."""
+def convert(graph_def, export_format, output_names=OUTPUT_NAMES):
+  """The ONNX ModelProto or OpenVINO Model of a frozen graph.
+
+  Args:
+    graph_def: frozen GraphDef whose input is the placeholder `images`.
+    export_format: 'onnx' (tf2onnx, opset ONNX_OPSET) or 'openvino'
+      (OpenVINO's own TensorFlow reader).
+    output_names: the graph's output tensors' op names.
+  """
+  checks.check_choice(export_format, FORMATS[1:], 'export_format')
   converter = _converter(export_format)
-  tf.io.gfile.makedirs(directory)
-  outputs = [name + ':0' for name in OUTPUT_NAMES]
+  outputs = [name + ':0' for name in output_names]
   if export_format == 'onnx':
     # tf2onnx reports each optimizer pass at INFO.
     logging.getLogger('tf2onnx').setLevel(logging.WARNING)
-    converter.convert.from_graph_def(
+    model, _ = converter.convert.from_graph_def(
         graph_def, input_names=['images:0'], output_names=outputs,
-        opset=ONNX_OPSET, output_path=os.path.join(directory, 'model.onnx'))
+        opset=ONNX_OPSET)
+    return model
+  model = converter.convert_model(graph_def)
+  # The reader takes the graph's sinks as outputs; the probabilities feed
+  # top-k, so they are added by name.
+  known = {name for output in model.outputs for name in output.get_names()}
+  model.add_outputs([name for name in outputs if name not in known])
+  return model
+
+
+def _write_converted(graph_def, export_format, directory, settings):
+  """The ONNX model or OpenVINO IR of `graph_def` in `directory`."""
+  model = convert(graph_def, export_format)
+  tf.io.gfile.makedirs(directory)
+  if export_format == 'onnx':
+    with tf.io.gfile.GFile(os.path.join(directory, 'model.onnx'), 'wb') as f:
+      f.write(model.SerializeToString())
   else:
-    # Named, or the reader would take only the graph's sinks (probabilities
-    # feed top-k, so they are not one).
-    model = converter.convert_model(graph_def)
-    # The reader takes the graph's sinks as outputs; the probabilities feed
-    # top-k, so they are added by name.
-    known = {name for output in model.outputs for name in output.get_names()}
-    model.add_outputs([name for name in outputs if name not in known])
     # The default would store the weights as float16.
-    converter.save_model(model, os.path.join(directory, 'model.xml'),
-                         compress_to_fp16=False)
+    _converter(export_format).save_model(
+        model, os.path.join(directory, 'model.xml'), compress_to_fp16=False)
   with tf.io.gfile.GFile(os.path.join(directory, 'serving.json'), 'w') as f:
     json.dump(settings, f, indent=2, sort_keys=True)
 
