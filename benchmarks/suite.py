@@ -2,14 +2,18 @@
 
     python -m benchmarks.suite --output_dir=benchmarks/results
 
-runs every entry of `SUITE` (each `python -m benchmarks.throughput` or
-`python -m benchmarks.tflite` in a process of its own, so that no entry
-inherits another's memory or warm caches), keeps each entry's JSON report
-and log in the output directory, and writes `summary.md`: the headline
-figures of every configuration as Markdown tables, computed from the JSON
-reports and nothing else. `--only` runs some entries; `--report_only`
-rebuilds summary.md from the reports already there. On a 2-core CPU the
-whole suite takes about an hour.
+runs every entry of `SUITE` (each `python -m benchmarks.throughput`,
+`benchmarks.latency`, `benchmarks.tflite` or `benchmarks.distributed` in a
+process of its own, so that no entry inherits another's memory or warm
+caches), keeps each entry's JSON report and log in the output directory,
+and writes `summary.md`: the headline figures of every configuration as
+Markdown tables, computed from the JSON reports and nothing else, and the
+plots of `benchmarks.plots` (PNG). `--only` runs some entries;
+`--report_only` rebuilds summary.md and the plots from the reports already
+there. The peers outside TensorFlow (PyTorch, ONNX Runtime, OpenVINO) are
+optional: without `pip install 'slim-resnets[bench]'` their entries run
+without them and say so. On a 2-core CPU the whole suite takes about an
+hour and a half.
 """
 
 import json
@@ -58,6 +62,26 @@ SUITE = {
     'resnet_v2_50_gpu_paths': ('benchmarks.throughput', [
         '--model=resnet_v2_50', '--mode=train,infer', '--batch_size=16',
         '--variants=nchw,float16', '--peers=']),
+    # Serving: our exported graph in a Session (frozen; batch norms folded),
+    # TFLite, ONNX Runtime and OpenVINO on the same graph, Keras with XLA,
+    # PyTorch eager and compiled.
+    'resnet_v2_50_serving': ('benchmarks.throughput', [
+        '--model=resnet_v2_50', '--mode=infer', '--batch_size=1,16,32',
+        '--variants=frozen,folded,tflite', '--keras_jit=on',
+        '--peers=keras,torch,onnxruntime,openvino', '--torch_compile=both',
+        '--round_seconds=3']),
+    'serving_latency_1thread': ('benchmarks.latency', [
+        '--model=resnet_v2_50', '--threads=1', '--concurrency=1,2']),
+    'serving_latency_2threads': ('benchmarks.latency', [
+        '--model=resnet_v2_50', '--threads=2', '--concurrency=1,2']),
+    # Training against PyTorch (torchvision's resnet50 and resnet101).
+    'resnet_v2_50_torch_train': ('benchmarks.throughput', [
+        '--model=resnet_v2_50', '--mode=train', '--batch_size=16,32',
+        '--peers=torch', '--torch_compile=both', '--round_seconds=3']),
+    'resnet_v2_101_torch': ('benchmarks.throughput', [
+        '--model=resnet_v2_101', '--mode=train,infer', '--batch_size=32',
+        '--variants=folded', '--peers=torch,onnxruntime,openvino',
+        '--torch_layouts=channels_last', '--round_seconds=3']),
     'tflite_digits': ('benchmarks.tflite', ['--rounds=30']),
     # Local clusters of 1, 2 and 4 workers against one process.
     'distributed_digits': ('benchmarks.distributed', []),
@@ -161,6 +185,87 @@ def _cell(value, fmt):
   return '-' if value is None else fmt % value
 
 
+def peer_rows(report):
+  """Headline figures against the runtimes outside TensorFlow.
+
+  One dict per configuration that measured any of them: images/s of ours,
+  of our fastest float32 TensorFlow serving path, and of the fastest of
+  each of PyTorch, ONNX Runtime and OpenVINO, with ours' ratios (PyTorch
+  also per multiply-add), all as the throughput report's summary chose
+  them.
+  """
+  rows = []
+  for config in report.get('configs', []):
+    summary = config['summary']
+    by_name = {c['name']: c for c in config['contenders']}
+    peers = {kind: by_name[summary[kind + '_best']]
+             for kind in ('torch', 'onnxruntime', 'openvino')
+             if kind + '_best' in summary}
+    if not peers:
+      continue
+    serving = by_name.get(summary.get('best_tf_serving'))
+    rows.append({
+        'model': config['model'], 'mode': config['mode'],
+        'batch_size': config['batch_size'], 'ours': _rate(by_name['ours']),
+        'serving': serving['name'] if serving else None,
+        'serving_rate': _rate(serving) if serving else None,
+        'peers': {kind: (row['name'], _rate(row))
+                  for kind, row in peers.items()},
+        'ours_vs_torch': summary.get('ours_vs_torch_best'),
+        'ours_vs_torch_per_mac': summary.get('ours_vs_torch_best_per_mac'),
+        'serving_vs_keras_jit': summary.get('best_tf_serving_vs_keras_jit'),
+        'serving_vs_runtime': summary.get('best_tf_serving_vs_best_runtime'),
+    })
+  return rows
+
+
+def _format_peers(reports):
+  lines = []
+  rows = [row for report in reports.values() for row in peer_rows(report)]
+  if rows:
+    lines += ['', 'Against the runtimes outside TensorFlow (images/s; '
+              'ratios > 1: ours faster):', '',
+              '| model | mode | batch | ours | best TF serving path | '
+              'PyTorch (best) | ours/PyTorch | per multiply-add | '
+              'ONNX Runtime | OpenVINO | best TF / best other runtime | '
+              'best TF / keras+jit |',
+              '|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|']
+    for row in rows:
+      peers = row['peers']
+      lines.append('| %s | %s | %d | %.1f | %s | %s | %s | %s | %s | %s | '
+                   '%s | %s |' % (
+                       row['model'], row['mode'], row['batch_size'],
+                       row['ours'],
+                       '-' if row['serving'] is None else '%s (%.1f)'
+                       % (row['serving'], row['serving_rate']),
+                       '%.1f (%s)' % (peers['torch'][1], peers['torch'][0])
+                       if 'torch' in peers else '-',
+                       _cell(row['ours_vs_torch'], '%.2fx'),
+                       _cell(row['ours_vs_torch_per_mac'], '%.2fx'),
+                       _cell(peers.get('onnxruntime', (0, None))[1], '%.1f'),
+                       _cell(peers.get('openvino', (0, None))[1], '%.1f'),
+                       _cell(row['serving_vs_runtime'], '%.2fx'),
+                       _cell(row['serving_vs_keras_jit'], '%.2fx')))
+  latency = [(name, report) for name, report in reports.items()
+             if 'levels' in report]
+  for name, report in latency:
+    runtimes = [row['contender'] for row in report['levels'][0]['rows']]
+    lines += ['', 'Batch-1 latency, %s, %d intra-op threads (`%s`), p50 / '
+              'p99 ms:' % (report['model'], report['threads'], name), '',
+              '| concurrent requests | %s | best TF / keras+jit | best TF / '
+              'best other runtime |' % ' | '.join(runtimes),
+              '|---:|%s---:|---:|' % ('---:|' * len(runtimes))]
+    for level in report['levels']:
+      summary = level['summary']
+      lines.append('| %d | %s | %s | %s |' % (
+          level['concurrency'],
+          ' | '.join('%.1f / %.1f' % (row['p50_ms'], row['p99_ms'])
+                     for row in level['rows']),
+          _cell(summary.get('best_tf_vs_keras_jit'), '%.2fx'),
+          _cell(summary.get('best_tf_vs_best_runtime'), '%.2fx')))
+  return lines
+
+
 def format_summary(reports):
   """summary.md: one Markdown table for throughput, one for the int8 path.
 
@@ -225,6 +330,7 @@ def format_summary(reports):
         lines.append('| %s | %s | %d | %s | %s |' % (
             row['model'], row['mode'], row['batch_size'], row['precision'],
             ', '.join('%s %.2fx' % v for v in row['variants'])))
+  lines += _format_peers(reports)
   tflite = reports.get('tflite_digits')
   if tflite and 'contenders' in tflite:
     lines += ['', '| digits, batch 1 | latency us | x TF graph | top-1 % | '
@@ -264,12 +370,16 @@ def main(argv):
     failed = []
     if not FLAGS.report_only:
       failed = [n for n in names if not run_entry(n, FLAGS.output_dir)]
-    summary = format_summary(load_reports(FLAGS.output_dir, list(SUITE)))
+    reports = load_reports(FLAGS.output_dir, list(SUITE))
+    summary = format_summary(reports)
     path = os.path.join(FLAGS.output_dir, 'summary.md')
     with open(path, 'w') as f:
       f.write(summary)
     print(summary)
     print('wrote %s' % path)
+    from benchmarks import plots  # pylint: disable=g-import-not-at-top
+    for written in plots.write_all(reports, FLAGS.output_dir):
+      print('wrote %s' % written)
     if failed:
       print('failed entries (see their .log): %s' % ', '.join(failed))
       return 1

@@ -8,8 +8,11 @@ For each (mode, batch size) it builds, in this one process: our network
 the same network in its Keras 3 form (`nets.keras_nets`) and the same
 architecture from Keras Applications, each with and without
 `jit_compile`, any `--variants` of ours (XLA, bfloat16, NCHW, ...; for
-inference also our net served by TensorFlow Lite, float32 or int8), and a
-float32 matrix product as the machine's practical arithmetic ceiling. It
+inference also our exported graph, frozen and with its batch norms folded,
+and our net served by TensorFlow Lite, float32 or int8), the optional
+peers outside TensorFlow (torchvision's ResNet in PyTorch; our exported
+graph run by ONNX Runtime and by OpenVINO), and a float32 matrix product
+as the machine's practical arithmetic ceiling. It
 warms each one up, then times them interleaved (see benchmarks/timing.py)
 and prints, per contender: images/second (median and the lowest-highest
 round), how many times faster ours is, graph/model build time and first
@@ -18,7 +21,15 @@ matmul's. `--profile` adds the op-type breakdown of one traced step of ours.
 
 All contenders see the same random images and labels, already resident, the
 same thread settings, SGD with momentum, and no weight decay (Keras
-Applications models have none), so they do the same work per image.
+Applications models have none), so they do the same work per image. The
+serving contenders (frozen, folded, TFLite, ONNX Runtime, OpenVINO) are
+fed the batch from numpy on every call, as a server is. torchvision's
+ResNets have more multiply-adds per image than ours, so the report gives
+ratios per multiply-add (GFLOP/s) beside those per image.
+
+A peer whose package is missing is skipped with a note; PyTorch has to be
+loaded before TensorFlow (`benchmarks.torch_first`), which the command
+line does when --peers names torch.
 """
 
 import json
@@ -31,10 +42,17 @@ from absl import flags
 from slim_resnets import console
 
 _VARIANT_PARTS = ('xla', 'float16', 'bfloat16', 'nchw')
-PEERS = ('keras', 'keras_nets', 'tf_slim')
+PEERS = ('keras', 'keras_nets', 'tf_slim', 'torch', 'onnxruntime', 'openvino')
+# Peers that run our exported graph outside TensorFlow (inference only).
+_SERVING_PEERS = ('onnxruntime', 'openvino')
 # Serving our net through TensorFlow Lite (inference only), by quantization.
 _TFLITE_VARIANTS = {'tflite': 'float32', 'tflite_dynamic': 'dynamic_range',
                     'tflite_int8': 'full_integer'}
+# Our exported graph in a Session (inference only): frozen, or also with
+# its batch norms folded.
+_GRAPH_VARIANTS = {'frozen': False, 'folded': True}
+_SERVING_VARIANTS = tuple(_TFLITE_VARIANTS) + tuple(_GRAPH_VARIANTS)
+_TORCH_LAYOUTS = ('nchw', 'channels_last')
 
 flags.DEFINE_string('model', 'resnet_v2_50', 'Network from nets_factory.')
 flags.DEFINE_list('mode', ['train'], 'train and/or infer.')
@@ -44,10 +62,16 @@ flags.DEFINE_integer('image_size', None, 'Input size; the model\'s default '
 flags.DEFINE_integer('num_classes', 1000, 'Logits.')
 flags.DEFINE_list('peers', ['keras', 'keras_nets', 'tf_slim'],
                   'Peers to measure: keras (Keras Applications), keras_nets '
-                  '(our net as a Keras 3 model), tf_slim; any may be left '
-                  'out.')
+                  '(our net as a Keras 3 model), tf_slim; optional, with '
+                  "pip install 'slim-resnets[bench]': torch (torchvision), "
+                  'and for inference onnxruntime and openvino (our exported '
+                  'graph).')
 flags.DEFINE_enum('keras_jit', 'both', ['both', 'on', 'off'],
                   'Keras peers with jit_compile on, off or both.')
+flags.DEFINE_list('torch_layouts', ['nchw', 'channels_last'],
+                  'Memory layouts of the torch peer.')
+flags.DEFINE_enum('torch_compile', 'off', ['both', 'on', 'off'],
+                  'torch peer through torch.compile, eager, or both.')
 flags.DEFINE_enum('precision', 'float32', ['float32', 'float16', 'bfloat16'],
                   'Compute precision of every contender.')
 flags.DEFINE_enum('data_format', 'NHWC', ['NHWC', 'NCHW'],
@@ -56,9 +80,9 @@ flags.DEFINE_bool('xla', False, 'Compile our network with XLA.')
 flags.DEFINE_list('variants', [],
                   'Extra contenders of ours on top of the base settings, '
                   'each a "+"-joined set of: %s (e.g. xla,bfloat16,'
-                  'xla+bfloat16); or, for inference only, our net served by '
-                  'TensorFlow Lite: %s.'
-                  % (', '.join(_VARIANT_PARTS), ', '.join(_TFLITE_VARIANTS)))
+                  'xla+bfloat16); or, for inference only, our exported graph '
+                  'served by a Session or TensorFlow Lite: %s.'
+                  % (', '.join(_VARIANT_PARTS), ', '.join(_SERVING_VARIANTS)))
 flags.DEFINE_integer('rounds', 5, 'Interleaved rounds.')
 flags.DEFINE_float('round_seconds', 4.0, 'Target seconds per contender per '
                    'round (sets the number of calls per round).')
@@ -78,22 +102,24 @@ def parse_variant(text):
   """'xla+bfloat16' -> {'xla': True, 'precision': 'bfloat16'}.
 
   'tflite', 'tflite_dynamic' and 'tflite_int8' stand alone and give
-  {'tflite': quantization}.
+  {'tflite': quantization}; 'frozen' and 'folded' give {'fold': bool}.
   """
   parts = [p.strip() for p in text.split('+') if p.strip()]
   if not parts:
     raise ValueError('variants entries must not be empty; got %r.' % text)
-  if any(part in _TFLITE_VARIANTS for part in parts):
+  if any(part in _SERVING_VARIANTS for part in parts):
     if len(parts) > 1:
       raise ValueError('variants: %s combine with nothing; got %r.'
-                       % (', '.join(_TFLITE_VARIANTS), text))
+                       % (', '.join(_SERVING_VARIANTS), text))
+    if parts[0] in _GRAPH_VARIANTS:
+      return {'fold': _GRAPH_VARIANTS[parts[0]]}
     return {'tflite': _TFLITE_VARIANTS[parts[0]]}
   settings = {}
   for part in parts:
     if part not in _VARIANT_PARTS:
       raise ValueError('variants: %r is not one of %s (join several with '
                        '"+").' % (part, ', '.join(_VARIANT_PARTS +
-                                                  tuple(_TFLITE_VARIANTS))))
+                                                  _SERVING_VARIANTS)))
     if part == 'xla':
       settings['xla'] = True
     elif part == 'nchw':
@@ -105,34 +131,66 @@ def parse_variant(text):
   return settings
 
 
+def skipped_peers(model, mode, settings):
+  """{peer: why} for the requested peers this process cannot measure."""
+  from benchmarks import contenders as lib
+  from benchmarks import torch_first
+  skipped = {}
+  for peer in settings['peers']:
+    missing = lib.missing_package(peer)
+    if missing:
+      skipped[peer] = ("%s is not installed (pip install "
+                       "'slim-resnets[bench]')" % missing)
+    elif peer == 'torch' and model not in lib.TORCH_PEERS:
+      skipped[peer] = 'torchvision has no ResNet of %s\'s depth' % model
+    elif peer == 'torch' and torch_first.refusal():
+      skipped[peer] = torch_first.refusal()
+    elif peer in _SERVING_PEERS and mode != 'infer':
+      skipped[peer] = 'it serves inference only'
+  return skipped
+
+
 def _contenders(model, mode, batch_size, image_size, num_classes, settings):
   """The contenders of one configuration, ours first."""
   from benchmarks import contenders as lib
   from slim_resnets.training import performance
   session_config = performance.session_config(settings['intra_op_threads'],
                                               settings['inter_op_threads'])
+  threads = settings['intra_op_threads'] or os.cpu_count()
   base = {'precision': settings['precision'],
           'data_format': settings['data_format'], 'xla': settings['xla']}
 
   def ours(name, overrides):
     options = dict(base, **overrides)
-    return lib.SlimGraphContender(
+    contender = lib.SlimGraphContender(
         name, lib.ours_net_fn(model, num_classes, options['precision'],
                               options['data_format']),
         mode, batch_size, image_size, num_classes,
         data_format=options['data_format'], xla=options['xla'],
         session_config=session_config)
+    contender.tf_serving = (mode == 'infer' and
+                            options['precision'] == 'float32')
+    return contender
 
   result = [ours('ours', {})]
   for variant in settings['variants']:
     options = parse_variant(variant)
-    if 'tflite' not in options:
+    if 'tflite' not in options and 'fold' not in options:
       result.append(ours('ours+' + variant, options))
-    elif mode == 'infer':
-      result.append(lib.TFLiteContender(
+    elif mode != 'infer':
+      continue
+    elif 'fold' in options:
+      contender = lib.FrozenGraphContender(
           'ours+' + variant, model, batch_size, image_size, num_classes,
-          options['tflite'],
-          num_threads=settings['intra_op_threads'] or os.cpu_count()))
+          fold=options['fold'], session_config=session_config)
+      contender.tf_serving = True
+      result.append(contender)
+    else:
+      contender = lib.TFLiteContender(
+          'ours+' + variant, model, batch_size, image_size, num_classes,
+          options['tflite'], num_threads=threads)
+      contender.tf_serving = options['tflite'] == 'float32'
+      result.append(contender)
   if 'tf_slim' in settings['peers'] and model in lib.SLIM_ORACLE:
     result.append(lib.SlimGraphContender(
         'tf_slim', lib.slim_oracle_net_fn(model, num_classes,
@@ -152,6 +210,23 @@ def _contenders(model, mode, batch_size, image_size, num_classes, settings):
           kind + '+jit' if jit else kind, make_model, mode, batch_size,
           image_size, num_classes, jit_compile=jit,
           precision=settings['precision'], kind=kind))
+  skipped = skipped_peers(model, mode, settings)
+  if settings['precision'] == 'float32':
+    if 'torch' in settings['peers'] and 'torch' not in skipped:
+      for layout in settings['torch_layouts']:
+        for compiled in jits[settings['torch_compile']]:
+          name = 'torch' + ('+channels_last' if layout == 'channels_last'
+                            else '') + ('+compile' if compiled else '')
+          result.append(lib.TorchContender(
+              name, lib.TORCH_PEERS[model], mode, batch_size, image_size,
+              num_classes, channels_last=layout == 'channels_last',
+              compile_model=compiled, num_threads=threads))
+    serving = {'onnxruntime': lib.OnnxRuntimeContender,
+               'openvino': lib.OpenVINOContender}
+    for peer in _SERVING_PEERS:
+      if peer in settings['peers'] and peer not in skipped:
+        result.append(serving[peer](peer, model, batch_size, image_size,
+                                    num_classes, num_threads=threads))
   if settings['matmul_size']:
     result.append(lib.MatmulContender(n=settings['matmul_size'],
                                       session_config=session_config))
@@ -169,6 +244,8 @@ def measure(model, mode, batch_size, image_size, num_classes, settings,
   from benchmarks import profile
   from benchmarks import timing
   calls, breakdown = {}, None
+  for peer, why in skipped_peers(model, mode, settings).items():
+    log('skipping peer %s: %s' % (peer, why))
   with lib.closing_all(_contenders(model, mode, batch_size, image_size,
                                    num_classes, settings)) as everything:
     for contender in everything:
@@ -187,7 +264,8 @@ def measure(model, mode, batch_size, image_size, num_classes, settings,
     if settings['profile']:
       breakdown = profile.op_breakdown(everything[0].run_traced())
   return summarize_config(model, mode, batch_size, image_size, settings,
-                          everything, measurements, breakdown)
+                          everything, measurements, breakdown,
+                          skipped_peers(model, mode, settings))
 
 
 def _stats_dict(s):
@@ -195,13 +273,18 @@ def _stats_dict(s):
 
 
 def summarize_config(model, mode, batch_size, image_size, settings,
-                     contenders, measurements, breakdown=None):
+                     contenders, measurements, breakdown=None,
+                     skipped=None):
   """The results of one configuration as a JSON-ready dict.
 
   Rates are computed per round, then summarized, so 'low' and 'high' are
   real rounds. `ours_speedup` is ours' median images/s over the
   contender's; `fraction_of_matmul` the contender's median GFLOP/s over the
-  matmul's median in the same run.
+  matmul's median in the same run. The summary names the fastest of each
+  peer kind with ours' ratio to it per image and per multiply-add, and for
+  inference the fastest float32 TensorFlow serving path of ours (graph,
+  frozen, folded, TFLite) against Keras with XLA and against the fastest of
+  ONNX Runtime and OpenVINO.
   """
   from benchmarks import timing
   rows, matmul = [], None
@@ -214,7 +297,8 @@ def summarize_config(model, mode, batch_size, image_size, settings,
            'peak_rss_delta_mib': (None if contender.peak_rss_delta is None
                                   else contender.peak_rss_delta / 2.0**20),
            'peak_rss_mib': measurements[contender.name].peak_rss / 2.0**20,
-           'images_per_second': None, 'gflops': None}
+           'images_per_second': None, 'gflops': None,
+           'tf_serving': getattr(contender, 'tf_serving', False)}
     if contender.images_per_call:
       row['images_per_second'] = _stats_dict(timing.stats(
           contender.images_per_call / s for s in seconds.samples))
@@ -235,12 +319,35 @@ def summarize_config(model, mode, batch_size, image_size, settings,
       row['fraction_of_matmul'] = (row['gflops']['median'] /
                                    matmul['gflops']['median'])
   summary = {}
-  for kind in ('keras', 'keras_nets'):
+
+  def rate(row):
+    return row['images_per_second']['median']
+
+  def per_mac(row, other):
+    if row['gflops'] and other['gflops']:
+      return row['gflops']['median'] / other['gflops']['median']
+    return None
+
+  for kind in ('keras', 'keras_nets', 'torch') + _SERVING_PEERS:
     kind_rows = [r for r in rows if r['kind'] == kind]
     if kind_rows:
-      best = max(kind_rows, key=lambda r: r['images_per_second']['median'])
+      best = max(kind_rows, key=rate)
       summary[kind + '_best'] = best['name']
       summary['ours_vs_%s_best' % kind] = best['ours_speedup']
+      if kind == 'torch':
+        summary['ours_vs_torch_best_per_mac'] = per_mac(rows[0], best)
+  serving = [r for r in rows if r['tf_serving']]
+  if serving:
+    best = max(serving, key=rate)
+    summary['best_tf_serving'] = best['name']
+    for row in rows:
+      if row['name'] == 'keras+jit':
+        summary['best_tf_serving_vs_keras_jit'] = rate(best) / rate(row)
+    runtimes = [r for r in rows if r['kind'] in _SERVING_PEERS]
+    if runtimes:
+      fastest = max(runtimes, key=rate)
+      summary['best_runtime'] = fastest['name']
+      summary['best_tf_serving_vs_best_runtime'] = rate(best) / rate(fastest)
   if 'keras_best' in summary and 'keras_nets_best' in summary:
     # How our Keras form compares with Keras Applications, both at their
     # best (jit or not) in this run.
@@ -257,7 +364,7 @@ def summarize_config(model, mode, batch_size, image_size, settings,
             'intra_op_threads': settings['intra_op_threads'],
             'inter_op_threads': settings['inter_op_threads'],
             'rounds': settings['rounds'], 'contenders': rows,
-            'summary': summary}
+            'summary': summary, 'skipped_peers': skipped or {}}
   if breakdown is not None:
     result['profile'] = [row._asdict() for row in breakdown]
   return result
@@ -280,13 +387,13 @@ def format_config(result):
                          ', xla' if result['xla'] else '',
                          result['intra_op_threads'],
                          result['inter_op_threads'], result['rounds']))
-  columns = ('%-16s %-24s %8s %-24s %8s %8s %9s %9s %9s'
+  columns = ('%-27s %-24s %8s %-24s %8s %8s %9s %9s %9s'
              % ('contender', 'images/s [low-high]', 'ours/x',
                 'GFLOP/s [low-high]', 'matmul%', 'build s', 'first s',
                 'peak +MiB', 'peak MiB'))
   lines = [head, columns, '-' * len(columns)]
   for row in result['contenders']:
-    lines.append('%-16s %-24s %8s %-24s %8s %8.1f %9.2f %9s %9.0f' % (
+    lines.append('%-27s %-24s %8s %-24s %8s %8.1f %9.2f %9s %9.0f' % (
         row['name'], _fmt_range(row['images_per_second'], '%.1f'),
         '%.2fx' % row['ours_speedup'] if 'ours_speedup' in row else '-',
         _fmt_range(row['gflops'], '%.0f'),
@@ -310,11 +417,29 @@ def format_config(result):
                  % summary['keras_nets_vs_keras_best'])
   if 'ours_vs_tf_slim' in summary:
     notes.append('%.2fx tf_slim' % summary['ours_vs_tf_slim'])
+  if 'ours_vs_torch_best' in summary:
+    notes.append('%.2fx the fastest PyTorch (%s; %.2fx per multiply-add)'
+                 % (summary['ours_vs_torch_best'], summary['torch_best'],
+                    summary['ours_vs_torch_best_per_mac']))
   if 'ours_fraction_of_matmul' in summary:
     notes.append('at %.0f%% of the matmul rate'
                  % (100 * summary['ours_fraction_of_matmul']))
   if notes:
     lines.append(', '.join(notes) + '.')
+  if 'best_tf_serving' in summary:
+    against = []
+    if 'best_tf_serving_vs_keras_jit' in summary:
+      against.append('%.2fx keras+jit'
+                     % summary['best_tf_serving_vs_keras_jit'])
+    if 'best_runtime' in summary:
+      against.append('%.2fx the fastest other runtime (%s)'
+                     % (summary['best_tf_serving_vs_best_runtime'],
+                        summary['best_runtime']))
+    if against:
+      lines.append('Our fastest float32 TensorFlow serving path (%s) is %s.'
+                   % (summary['best_tf_serving'], ', '.join(against)))
+  for peer, why in sorted(result.get('skipped_peers', {}).items()):
+    lines.append('Skipped peer %s: %s.' % (peer, why))
   if result.get('profile'):
     from benchmarks import profile
     lines.append('')
@@ -341,7 +466,8 @@ def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
                   precision='float32', data_format='NHWC', xla=False,
                   variants=(), rounds=5, round_seconds=4.0, warmup=2,
                   intra_op_threads=0, inter_op_threads=0, matmul_size=2048,
-                  profile=False):
+                  profile=False, torch_layouts=_TORCH_LAYOUTS,
+                  torch_compile='off'):
   """The settings dict `run` takes, every argument checked.
 
   Arguments are the flags of the same names (`modes` and `batch_sizes` are
@@ -361,9 +487,14 @@ def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
     if peer not in PEERS:
       raise ValueError('peers must be a subset of %s; got %r.'
                        % (', '.join(PEERS), peer))
-  if keras_jit not in ('both', 'on', 'off'):
-    raise ValueError('keras_jit must be one of both, on, off; got %r.'
-                     % keras_jit)
+  for argument, value in (('keras_jit', keras_jit),
+                          ('torch_compile', torch_compile)):
+    checks.check_choice(value, ('both', 'on', 'off'), argument)
+  if not torch_layouts:
+    raise ValueError('torch_layouts must name at least one of %s.'
+                     % ', '.join(_TORCH_LAYOUTS))
+  for layout_name in torch_layouts:
+    checks.check_choice(layout_name, _TORCH_LAYOUTS, 'torch_layouts')
   precision_lib.check_precision(precision)
   layout.check_data_format(data_format)
   for variant in variants:
@@ -385,7 +516,8 @@ def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
           'round_seconds': round_seconds, 'warmup': warmup,
           'intra_op_threads': intra_op_threads,
           'inter_op_threads': inter_op_threads, 'matmul_size': matmul_size,
-          'profile': profile}
+          'profile': profile, 'torch_layouts': list(torch_layouts),
+          'torch_compile': torch_compile}
 
 
 def settings_from_flags():
@@ -395,7 +527,8 @@ def settings_from_flags():
       FLAGS.num_classes, FLAGS.peers, FLAGS.keras_jit, FLAGS.precision,
       FLAGS.data_format, FLAGS.xla, FLAGS.variants, FLAGS.rounds,
       FLAGS.round_seconds, FLAGS.warmup, FLAGS.intra_op_threads,
-      FLAGS.inter_op_threads, FLAGS.matmul_size, FLAGS.profile)
+      FLAGS.inter_op_threads, FLAGS.matmul_size, FLAGS.profile,
+      FLAGS.torch_layouts, FLAGS.torch_compile)
 
 
 def run(settings, log=print):
@@ -441,4 +574,6 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  from benchmarks import torch_first
+  torch_first.load_if_asked(sys.argv, 'peers', default=False)
   app.run(main, flags_parser=console.parse_flags)

@@ -22,6 +22,7 @@ import collections
 import os
 import platform
 import resource
+import sys
 import threading
 import time
 
@@ -172,7 +173,12 @@ def machine_info():
           break
   except OSError:
     pass
-  return {'cpu': cpu, 'cores': os.cpu_count(),
+  info = {'cpu': cpu, 'cores': os.cpu_count(),
           'python': platform.python_version(),
           'tensorflow': tf2.__version__, 'keras': keras.__version__,
           'onednn': os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default')}
+  # The optional peers' versions, where this process loaded them.
+  for name in ('torch', 'onnxruntime', 'openvino'):
+    if name in sys.modules:
+      info[name] = getattr(sys.modules[name], '__version__', 'unknown')
+  return info
