@@ -86,6 +86,18 @@ _LEARNING_RATE = 0.01
 _MOMENTUM = 0.9
 
 
+def fix_thread_pools(session_config):
+  """Makes `session_config`'s threads those of every Session in the process.
+
+  TensorFlow sizes its process-wide CPU thread pools from the first Session
+  it opens; a later Session's thread settings are ignored. Opening one now
+  with `session_config` keeps any Session opened later with the default
+  configuration (freezing a graph, say) from deciding the threads of the
+  contenders measured after it.
+  """
+  tf.Session(config=session_config).close()
+
+
 def missing_package(kind):
   """The first package peer `kind` needs that is not installed, or None."""
   import importlib.util  # pylint: disable=g-import-not-at-top

@@ -43,17 +43,26 @@ TF_RUNTIMES = ('frozen', 'folded', 'tflite')
 _PEER_KINDS = {'onnxruntime': 'onnxruntime', 'openvino': 'openvino',
                'torch': 'torch'}
 
-flags.DEFINE_string('model', 'resnet_v2_50', 'Network from nets_factory.')
-flags.DEFINE_integer('image_size', None, 'Input size; the model\'s default '
-                     'when unset.')
-flags.DEFINE_integer('num_classes', 1000, 'Logits.')
-flags.DEFINE_list('runtimes', list(RUNTIMES), 'Runtimes to measure.')
-flags.DEFINE_integer('threads', 2, 'Intra-op threads of every runtime.')
-flags.DEFINE_list('concurrency', ['1', '2'], 'Client threads sending '
-                  'requests at once, each level measured apart.')
-flags.DEFINE_integer('requests', 40, 'Requests per runtime per round.')
-flags.DEFINE_integer('rounds', 4, 'Interleaved rounds.')
-flags.DEFINE_string('json_out', None, 'Also write the results here (JSON).')
+
+def define_flags():
+  """The script's flags, defined only when it runs as a script.
+
+  Importing the module (as the tests do, next to benchmarks.throughput,
+  whose flags share names) then defines nothing.
+  """
+  flags.DEFINE_string('model', 'resnet_v2_50', 'Network from nets_factory.')
+  flags.DEFINE_integer('image_size', None, 'Input size; the model\'s default '
+                       'when unset.')
+  flags.DEFINE_integer('num_classes', 1000, 'Logits.')
+  flags.DEFINE_list('runtimes', list(RUNTIMES), 'Runtimes to measure.')
+  flags.DEFINE_integer('threads', 2, 'Intra-op threads of every runtime.')
+  flags.DEFINE_list('concurrency', ['1', '2'], 'Client threads sending '
+                    'requests at once, each level measured apart.')
+  flags.DEFINE_integer('requests', 40, 'Requests per runtime per round.')
+  flags.DEFINE_integer('rounds', 4, 'Interleaved rounds.')
+  flags.DEFINE_string('json_out', None, 'Also write the results here (JSON).')
+
+
 FLAGS = flags.FLAGS
 
 
@@ -100,6 +109,7 @@ def _contenders(settings, log):
   model, size = settings['model'], settings['image_size']
   classes, threads = settings['num_classes'], settings['threads']
   session_config = performance.session_config(threads, os.cpu_count())
+  lib.fix_thread_pools(session_config)
   result = []
   for name in settings['runtimes']:
     missing = lib.missing_package(_PEER_KINDS.get(name))
@@ -283,4 +293,5 @@ def main(argv):
 if __name__ == '__main__':
   from benchmarks import torch_first
   torch_first.load_if_asked(sys.argv, 'runtimes', default=True)
+  define_flags()
   app.run(main, flags_parser=console.parse_flags)

@@ -535,7 +535,9 @@ def run(settings, log=print):
   """Measures every (mode, batch size) of `settings`; returns the report."""
   import tensorflow as tf2
 
+  from benchmarks import contenders as lib
   from benchmarks import timing
+  from slim_resnets.training import performance
   # Keras runs eagerly: its thread pools are set once, before any op runs.
   if settings['intra_op_threads']:
     tf2.config.threading.set_intra_op_parallelism_threads(
@@ -543,6 +545,8 @@ def run(settings, log=print):
   if settings['inter_op_threads']:
     tf2.config.threading.set_inter_op_parallelism_threads(
         settings['inter_op_threads'])
+  lib.fix_thread_pools(performance.session_config(
+      settings['intra_op_threads'], settings['inter_op_threads']))
   report = {'machine': timing.machine_info(), 'command': ' '.join(sys.argv),
             'configs': []}
   for mode in settings['modes']:

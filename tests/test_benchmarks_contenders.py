@@ -9,6 +9,7 @@ NCHW inputs, XLA marks).
 """
 
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -220,3 +221,104 @@ def test_tflite_int8_contender_serves_int8_with_our_flops():
   per_image = nets_factory.get_model_info(_CIFAR).mult_adds
   assert contender.flops_per_call == pytest.approx(
       2 * 2 * per_image / 4, rel=0.01)
+
+
+def _serving_outputs(contender, images):
+  """{output name: value} of one request to a serving contender."""
+  contender.build(warmup_calls=1)
+  try:
+    values = contender.predict(images)
+    if isinstance(contender, lib.OpenVINOContender):
+      outputs = {}
+      for output in contender.compiled.outputs:
+        names = {name.split(':')[0] for name in output.get_names()}
+        (name,) = names & {'probabilities', 'classes', 'scores'}
+        outputs[name] = values[output]
+    else:
+      outputs = dict(zip(('probabilities', 'classes', 'scores'), values))
+    # A second caller (another thread's) gives the same answer.
+    contender.caller()()
+    return outputs
+  finally:
+    contender.close()
+
+
+def test_serving_contenders_run_the_same_exported_graph():
+  """Frozen, folded, ONNX Runtime and OpenVINO: one network, one answer.
+
+  resnet_v2_cifar_20, so that folding has V2's residual-sum batch norms to
+  turn into a scale and bias.
+  """
+  model, images = 'resnet_v2_cifar_20', lib._random_inputs(2, 16, 10)[0]  # pylint: disable=protected-access
+  outputs = {}
+  for contender in (
+      lib.FrozenGraphContender('frozen', model, 2, 16, 10, fold=False),
+      lib.FrozenGraphContender('folded', model, 2, 16, 10, fold=True),
+      lib.OnnxRuntimeContender('onnxruntime', model, 2, 16, 10,
+                               num_threads=1),
+      lib.OpenVINOContender('openvino', model, 2, 16, 10, num_threads=1)):
+    outputs[contender.name] = _serving_outputs(contender, images)
+    assert contender.flops_per_call == pytest.approx(
+        2 * 2 * nets_factory.get_model_info(model).mult_adds / 4, rel=0.01)
+  reference = outputs.pop('frozen')
+  # Two images, two answers: the comparison means something.
+  assert np.abs(reference['probabilities'][0] -
+                reference['probabilities'][1]).max() > 1e-4
+  for name, result in outputs.items():
+    np.testing.assert_allclose(result['probabilities'],
+                               reference['probabilities'], atol=1e-5,
+                               err_msg=name)
+    np.testing.assert_array_equal(result['classes'][:, 0],
+                                  reference['classes'][:, 0], err_msg=name)
+  graph_def, _ = lib.exported_graph(model, 2, 16, 10, True)
+  assert not [n for n in graph_def.node if n.op.startswith('FusedBatchNorm')]
+
+
+def test_missing_package_names_it(monkeypatch):
+  monkeypatch.setitem(lib.PEER_PACKAGES, 'nothing',
+                      ('numpy', 'no_such_package_here'))
+  assert lib.missing_package('nothing') == 'no_such_package_here'
+  assert lib.missing_package('keras') is None  # needs nothing optional
+
+
+_TORCH_SCRIPT = '''
+import numpy as np
+from benchmarks import torch_first
+torch_first.load()
+from benchmarks import contenders as lib
+train = lib.TorchContender('torch', 'resnet50', 'train', 2, 32, 10,
+                           channels_last=True, num_threads=1)
+train.build(warmup_calls=1)
+before = [p.detach().clone() for p in train.model.parameters()]
+stats = train.model.bn1.running_mean.clone()
+train()
+moved = [not bool((b == a).all()) for b, a in
+         zip(before, train.model.parameters())]
+infer = lib.TorchContender('torch', 'resnet101', 'infer', 2, 32, 10,
+                           num_threads=1)
+infer.build(warmup_calls=1)
+print('moved', sum(moved), len(moved),
+      bool((stats != train.model.bn1.running_mean).any()))
+print('macs', lib.torch_mult_adds(train.model, 224) / 1e9,
+      lib.torch_mult_adds(infer.model, 224) / 1e9)
+print('flops', train.flops_per_call / (3 * 2 * 2 * lib.torch_mult_adds(
+    train.model, 32)))
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(lib.missing_package('torch') is not None,
+                    reason="torch is an optional peer ('bench' extra)")
+def test_torch_contender_trains_and_counts_torchvisions_work():
+  import subprocesses  # pylint: disable=g-import-not-at-top
+  ((code, output),) = subprocesses.run_together(
+      [sys.executable, '-c', _TORCH_SCRIPT], timeout=600)
+  assert code == 0, output
+  moved = output.split('moved ')[1].split()
+  assert moved[0] == moved[1] and moved[2] == 'True'
+  resnet50, resnet101 = (float(v) for v in
+                         output.split('macs ')[1].split()[:2])
+  # torchvision's published figures: 4.09 and 7.80 G multiply-adds.
+  assert resnet50 == pytest.approx(4.09, rel=0.01)
+  assert resnet101 == pytest.approx(7.80, rel=0.01)
+  assert float(output.split('flops ')[1].split()[0]) == pytest.approx(1.0)

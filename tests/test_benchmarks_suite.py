@@ -83,22 +83,84 @@ def test_summary_table():
           'xla 0.67x |') in text
 
 
+def _peers_report():
+  """A serving configuration with every peer outside TensorFlow."""
+  def row(name, kind, rate, gflops, tf_serving=False):
+    return dict(_contender(name, kind, rate), tf_serving=tf_serving,
+                gflops={'median': gflops})
+  return {'configs': [{
+      'model': 'resnet_v2_50', 'mode': 'infer', 'batch_size': 1,
+      'precision': 'float32',
+      'contenders': [
+          row('ours', 'graph', 30.0, 210.0, True),
+          row('ours+folded', 'graph', 33.0, 231.0, True),
+          row('ours+tflite', 'tflite', 36.0, 252.0, True),
+          row('keras+jit', 'keras', 25.0, 175.0),
+          row('torch+channels_last', 'torch', 24.0, 196.0),
+          row('onnxruntime', 'onnxruntime', 45.0, 315.0),
+          row('openvino', 'openvino', 40.0, 280.0)],
+      'summary': {'best_tf_serving': 'ours+tflite',
+                  'best_tf_serving_vs_keras_jit': 36.0 / 25.0,
+                  'best_runtime': 'onnxruntime',
+                  'best_tf_serving_vs_best_runtime': 36.0 / 45.0,
+                  'torch_best': 'torch+channels_last',
+                  'ours_vs_torch_best': 30.0 / 24.0,
+                  'ours_vs_torch_best_per_mac': 210.0 / 196.0,
+                  'onnxruntime_best': 'onnxruntime',
+                  'openvino_best': 'openvino'}}]}
+
+
+def _latency_report():
+  def row(name, p50, p99):
+    return {'runtime': name, 'contender': name, 'p50_ms': p50,
+            'p99_ms': p99, 'requests_per_second': 1e3 / p50}
+  return {'model': 'resnet_v2_50', 'threads': 2, 'levels': [
+      {'concurrency': 1,
+       'rows': [row('folded', 30.0, 34.0), row('onnxruntime', 22.0, 25.0)],
+       'summary': {'best_tf_vs_best_runtime': 22.0 / 30.0}}]}
+
+
+def test_peer_rows_and_tables():
+  (row,) = suite.peer_rows(_peers_report())
+  assert row['serving'] == 'ours+tflite' and row['serving_rate'] == 36.0
+  assert row['peers'] == {'torch': ('torch+channels_last', 24.0),
+                          'onnxruntime': ('onnxruntime', 45.0),
+                          'openvino': ('openvino', 40.0)}
+  assert suite.peer_rows(_report()) == []  # no peer outside TensorFlow
+  text = suite.format_summary({'serving': _peers_report(),
+                               'latency': _latency_report()})
+  assert ('| resnet_v2_50 | infer | 1 | 30.0 | ours+tflite (36.0) | 24.0 '
+          '(torch+channels_last) | 1.25x | 1.07x | 45.0 | 40.0 | 0.80x | '
+          '1.44x |') in text
+  assert ('Batch-1 latency, resnet_v2_50, 2 intra-op threads (`latency`)'
+          in text)
+  assert '| 1 | 30.0 / 34.0 | 22.0 / 25.0 | - | 0.73x |' in text
+
+
 def test_entries_are_valid_commands():
-  """Every throughput entry's flags pass the benchmark's own checks."""
+  """Every entry's flags pass its benchmark's own checks."""
+  from benchmarks import latency  # pylint: disable=g-import-not-at-top
   for name, (module, args) in suite.SUITE.items():
     argv = suite.command(name, '/out')
     assert argv[:3] == [sys.executable, '-m', module]
     assert argv[-1] == '--json_out=/out/%s.json' % name
+    values = dict(a[2:].split('=', 1) for a in args if '=' in a)
+    if module == 'benchmarks.latency':
+      latency.make_settings(model=values['model'],
+                            threads=int(values['threads']),
+                            concurrency=values['concurrency'].split(','))
     if module != 'benchmarks.throughput':
       continue
-    values = dict(a[2:].split('=', 1) for a in args if '=' in a)
     throughput.make_settings(
         model=values['model'], modes=values['mode'].split(','),
         batch_sizes=values['batch_size'].split(','),
         precision=values.get('precision', 'float32'),
         variants=[v for v in values.get('variants', '').split(',') if v],
         peers=[p for p in values.get(
-            'peers', ','.join(throughput.PEERS)).split(',') if p])
+            'peers', ','.join(throughput.PEERS)).split(',') if p],
+        torch_layouts=values.get('torch_layouts',
+                                 'nchw,channels_last').split(','),
+        torch_compile=values.get('torch_compile', 'off'))
 
 
 def test_unknown_entry():

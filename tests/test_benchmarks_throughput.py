@@ -1,9 +1,10 @@
 """Tests of `python -m benchmarks.throughput`: the report and its arithmetic.
 
-The command is run end to end on a tiny network (neither Keras Applications
-nor the oracle has it, so those peers are skipped; their contenders are
-tested in test_benchmarks_contenders.py; our Keras form is there, without
-XLA) with two variants and the matmul ceiling, and the JSON it writes is
+The command is run end to end on a tiny network (neither Keras Applications,
+the oracle nor torchvision has it, so those peers are skipped; their
+contenders are tested in test_benchmarks_contenders.py; our Keras form is
+there, without XLA, and ONNX Runtime and OpenVINO serve our exported graph)
+with four variants and the matmul ceiling, and the JSON it writes is
 checked for internal consistency: every ratio and fraction is recomputed
 from the medians it reports.
 """
@@ -33,7 +34,9 @@ def report(tmp_path_factory):
   path = tmp_path_factory.mktemp('throughput') / 'report.json'
   process = _run('--model=resnet_v1_cifar_20', '--image_size=16',
                  '--num_classes=10', '--mode=train,infer', '--batch_size=2',
-                 '--variants=xla,bfloat16,tflite_int8', '--keras_jit=off',
+                 '--variants=xla,bfloat16,tflite_int8,folded',
+                 '--keras_jit=off',
+                 '--peers=keras_nets,torch,onnxruntime,openvino',
                  '--rounds=3',
                  '--round_seconds=0.05', '--warmup=1', '--matmul_size=128',
                  '--profile', '--json_out=%s' % path)
@@ -47,14 +50,21 @@ def test_report_has_every_configuration_and_contender(report):
   data, _ = report
   assert [(c['mode'], c['batch_size']) for c in data['configs']] == [
       ('train', 2), ('infer', 2)]
-  # TFLite serves inference only.
+  # TFLite, the folded graph, ONNX Runtime and OpenVINO serve inference
+  # only; torchvision has no CIFAR ResNet.
   expected = {'train': ['ours', 'ours+xla', 'ours+bfloat16', 'keras_nets',
                         'matmul_float32'],
               'infer': ['ours', 'ours+xla', 'ours+bfloat16',
-                        'ours+tflite_int8', 'keras_nets', 'matmul_float32']}
+                        'ours+tflite_int8', 'ours+folded', 'keras_nets',
+                        'onnxruntime', 'openvino', 'matmul_float32']}
   for config in data['configs']:
     assert [c['name'] for c in config['contenders']] == expected[
         config['mode']]
+    skipped = config['skipped_peers']
+    assert set(skipped) == ({'torch'} if config['mode'] == 'infer' else
+                            {'torch', 'onnxruntime', 'openvino'})
+    assert ('torchvision has no ResNet' in skipped['torch'] or
+            'torch is not installed' in skipped['torch'])
     assert config['image_size'] == 16
     assert config['rounds'] == 3
   assert data['machine']['cores'] == os.cpu_count()
@@ -99,6 +109,53 @@ def test_ratios_and_fractions_follow_from_the_medians(report):
 
 
 @pytest.mark.slow
+def test_serving_summary_follows_from_the_medians(report):
+  """The fastest float32 TF serving path against ONNX Runtime/OpenVINO."""
+  data, stdout = report
+  infer = data['configs'][1]
+  rows = {c['name']: c for c in infer['contenders']}
+
+  def rate(name):
+    return rows[name]['images_per_second']['median']
+
+  serving = [name for name, row in rows.items() if row['tf_serving']]
+  # bfloat16 and int8 are not float32 serving; the peers are not ours.
+  assert sorted(serving) == ['ours', 'ours+folded', 'ours+xla']
+  summary = infer['summary']
+  assert summary['best_tf_serving'] == max(serving, key=rate)
+  assert summary['best_runtime'] == max(['onnxruntime', 'openvino'],
+                                        key=rate)
+  assert summary['best_tf_serving_vs_best_runtime'] == pytest.approx(
+      rate(summary['best_tf_serving']) / rate(summary['best_runtime']))
+  for kind in ('onnxruntime', 'openvino'):
+    assert summary['ours_vs_%s_best' % kind] == pytest.approx(
+        rate('ours') / rate(kind))
+  # Same network, same multiply-adds: TF and the other runtimes.
+  assert rows['onnxruntime']['gflop_per_image'] == pytest.approx(
+      rows['ours']['gflop_per_image'])
+  assert 'best_tf_serving_vs_keras_jit' not in summary  # no keras+jit
+  assert 'Our fastest float32 TensorFlow serving path (%s)' % summary[
+      'best_tf_serving'] in stdout
+  assert 'Skipped peer torch:' in stdout
+
+
+def test_torch_is_refused_after_tensorflow_in_this_process():
+  """pytest imported TensorFlow first: the torch peer is skipped, saying why.
+
+  (Where torch is installed, the command line loads it first;
+  test_benchmarks_torch_first.py runs that.)
+  """
+  import tensorflow  # noqa: F401  pylint: disable=g-import-not-at-top
+  settings = throughput.make_settings(model='resnet_v2_50',
+                                      peers=['torch', 'onnxruntime'])
+  skipped = throughput.skipped_peers('resnet_v2_50', 'train', settings)
+  assert skipped['onnxruntime'] == 'it serves inference only'
+  assert ('imported before PyTorch' in skipped['torch'] or
+          "torch is not installed (pip install 'slim-resnets[bench]')"
+          in skipped['torch'])
+
+
+@pytest.mark.slow
 def test_table_and_profile_printed(report):
   data, stdout = report
   assert 'resnet_v1_cifar_20 train, batch 2, 16x16, float32, NHWC' in stdout
@@ -123,6 +180,11 @@ def test_parse_variant():
   assert throughput.parse_variant('tflite') == {'tflite': 'float32'}
   with pytest.raises(ValueError, match='combine with nothing'):
     throughput.parse_variant('tflite+xla')
+  assert throughput.parse_variant('folded') == {'fold': True}
+  assert throughput.parse_variant('frozen') == {'fold': False}
+  with pytest.raises(ValueError, match='tflite, tflite_dynamic, tflite_int8, '
+                     'frozen, folded combine with nothing'):
+    throughput.parse_variant('folded+bfloat16')
 
 
 @pytest.mark.parametrize('overrides,message', [
@@ -131,8 +193,13 @@ def test_parse_variant():
     (dict(batch_sizes=['0']), 'batch_size must be a list of positive '
      'integers; got 0'),
     (dict(batch_sizes=['x']), 'batch_size must be a list of positive'),
-    (dict(peers=['torch']), 'peers must be a subset of keras, keras_nets, '
-                            'tf_slim'),
+    (dict(peers=['pytorch']), 'peers must be a subset of keras, keras_nets, '
+                              'tf_slim, torch, onnxruntime, openvino'),
+    (dict(torch_compile='maybe'),
+     "torch_compile must be one of both, on, off; got 'maybe'"),
+    (dict(torch_layouts=['nhwc']),
+     "torch_layouts must be one of nchw, channels_last; got 'nhwc'"),
+    (dict(torch_layouts=[]), 'torch_layouts must name at least one of'),
     (dict(precision='int8'), 'precision must be one of float32'),
     (dict(data_format='CHWN'), 'data_format must be one of NHWC, NCHW'),
     (dict(variants=['fast']), "'fast' is not one of"),
