@@ -10,6 +10,7 @@ graph; both must give the reference's probabilities and classes.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -261,6 +262,18 @@ def test_bad_arguments(trained, tmp_path, kwargs, pattern):
   with pytest.raises(ValueError, match=pattern):
     export_lib.export(trained[1], _MODEL, 10, str(tmp_path / 'model'),
                       **kwargs)
+  assert os.listdir(tmp_path) == []
+
+
+def test_missing_converter_says_how_to_install_it(trained, tmp_path,
+                                                  monkeypatch):
+  monkeypatch.setitem(export_lib._CONVERTERS, 'onnx',  # pylint: disable=protected-access
+                      ('no_such_converter', 'serving'))
+  with pytest.raises(ValueError, match=re.escape(
+      "export_format='onnx' needs the no_such_converter package, which is "
+      "not installed: pip install 'slim-resnets[serving]'")):
+    export_lib.export(trained[1], _MODEL, 10, str(tmp_path / 'model'),
+                      export_format='onnx')
   assert os.listdir(tmp_path) == []
 
 

@@ -156,15 +156,21 @@ def freeze(sess, output_names, fold_batch_norms=True):
 
 
 def _converter(export_format):
-  """Imports the converter `export_format` needs, or says how to get it."""
+  """Imports the converter `export_format` needs.
+
+  Raises:
+    ValueError: it is not installed; the message says how to install it
+      (a setting that cannot work here, reported as a usage error).
+  """
   import importlib  # pylint: disable=g-import-not-at-top
   module, extra = _CONVERTERS[export_format]
   try:
     return importlib.import_module(module)
   except ImportError as e:
-    raise ImportError(
-        "export_format=%r needs the %s package: pip install "
-        "'slim-resnets[%s]' (%s)." % (export_format, module, extra, e)) from e
+    raise ValueError(
+        "export_format=%r needs the %s package, which is not installed: "
+        "pip install 'slim-resnets[%s]' (%s)."
+        % (export_format, module, extra, e)) from e
 
 
 def _write_saved_model(graph_def, directory):
