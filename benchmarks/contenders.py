@@ -493,9 +493,13 @@ _FROZEN = {}
 def exported_graph(model_name, batch_size, image_size, num_classes, fold):
   """Our exported network (export_lib.build_network_graph), frozen.
 
-  Freshly initialized weights (seed 0); batch norms folded or not. Built
-  once per process and arguments: the frozen-graph, ONNX Runtime and
-  OpenVINO contenders of one configuration serve the same graph.
+  Random weights (seed 0), with batch norm parameters and statistics drawn
+  as a trained net has them: freshly initialized ones (beta and mean 0)
+  would fold into all-zero biases, which TensorFlow's graph optimizer
+  drops, serving a graph no trained model has (and one where it cannot fuse
+  bias and ReLU into the convolution). Batch norms folded or not. Built once
+  per process and arguments: the frozen-graph, ONNX Runtime and OpenVINO
+  contenders of one configuration serve the same graph.
 
   Returns:
     (GraphDef, output names).
@@ -509,49 +513,87 @@ def exported_graph(model_name, batch_size, image_size, num_classes, fold):
           model_name, num_classes, image_size, batch_size=batch_size)
       with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
+        _trained_like_batch_norms(sess)
         graph_def, _ = export_lib.freeze(
             sess, [t.op.name for t in outputs.values()], fold)
     _FROZEN[key] = graph_def, export_lib.OUTPUT_NAMES
   return _FROZEN[key]
 
 
-class FrozenGraphContender(Contender):
-  """Our exported network as a frozen graph, served by a Session.
+def _trained_like_batch_norms(sess, seed=0):
+  """Draws every batch norm's gamma, beta and moving statistics at random."""
+  rng = np.random.RandomState(seed)
+  feed = {}
+  for variable in tf.global_variables():
+    kind = variable.op.name.rsplit('/', 1)[-1]
+    shape = variable.shape.as_list()
+    if kind in ('gamma', 'moving_variance'):
+      feed[variable] = rng.uniform(0.5, 1.5, shape)
+    elif kind in ('beta', 'moving_mean'):
+      feed[variable] = rng.normal(0.0, 0.1, shape)
+  # Fed in place of the initializers' values: no op is added to the graph.
+  sess.run([v.initializer for v in feed],
+           {v.initial_value: value.astype(np.float32)
+            for v, value in feed.items()})
+
+
+class _ServingContender(Contender):
+  """Our exported network (`exported_graph`) served by some runtime.
 
   Each call feeds the numpy batch and fetches the outputs, as a server
-  does. With `fold` the batch norms are folded into the convolutions
-  (`slim_resnets.serving.inference_graph`); inference only.
+  does; inference only. Subclasses turn the frozen graph into
+  `predict(images) -> outputs` in `_serve`.
+  """
+
+  def __init__(self, name, model_name, batch_size, image_size, num_classes,
+               fold=True, num_threads=None, session_config=None):
+    super().__init__(name, batch_size)
+    self._model_name = model_name
+    self._shape = (batch_size, image_size, num_classes)
+    self._fold = fold
+    self._num_threads = num_threads
+    self._session_config = session_config
+    self._images = None
+    self.predict = None
+
+  def _build(self):
+    batch_size, image_size, num_classes = self._shape
+    self._images, _ = _random_inputs(batch_size, image_size, num_classes)
+    graph_def, outputs = exported_graph(self._model_name, batch_size,
+                                        image_size, num_classes, self._fold)
+    self.flops_per_call = _registry_flops(self._model_name, image_size,
+                                          num_classes, 'infer', batch_size)
+    self.predict = self._serve(graph_def, outputs)
+
+  def _serve(self, graph_def, outputs):
+    raise NotImplementedError
+
+  def _call(self):
+    self.predict(self._images)
+
+
+class FrozenGraphContender(_ServingContender):
+  """Our exported network as a frozen graph in a Session (`session_config`).
+
+  With `fold` the batch norms are folded into the convolutions
+  (`slim_resnets.serving.inference_graph`).
   """
 
   kind = 'graph'
 
   def __init__(self, name, model_name, batch_size, image_size, num_classes,
                fold=True, session_config=None):
-    super().__init__(name, batch_size)
-    self._model_name = model_name
-    self._shape = (batch_size, image_size, num_classes)
-    self._fold = fold
-    self._session_config = session_config
+    super().__init__(name, model_name, batch_size, image_size, num_classes,
+                     fold=fold, session_config=session_config)
     self._session = None
 
-  def _build(self):
-    batch_size, image_size, num_classes = self._shape
-    images_np, _ = _random_inputs(batch_size, image_size, num_classes)
-    graph_def, outputs = exported_graph(self._model_name, batch_size,
-                                        image_size, num_classes, self._fold)
-    self.flops_per_call = _registry_flops(self._model_name, image_size,
-                                          num_classes, 'infer', batch_size)
+  def _serve(self, graph_def, outputs):
     graph = tf.Graph()
     with graph.as_default():
       tf.import_graph_def(graph_def, name='')
     self._session = tf.Session(graph=graph, config=self._session_config)
     fetches = [name + ':0' for name in outputs]
-    self.predict = lambda images: self._session.run(fetches,
-                                                    {'images:0': images})
-    self._images = images_np
-
-  def _call(self):
-    self.predict(self._images)
+    return lambda images: self._session.run(fetches, {'images:0': images})
 
   def close(self):
     if self._session is not None:
@@ -559,29 +601,22 @@ class FrozenGraphContender(Contender):
       self._session = None
 
 
-class OnnxRuntimeContender(Contender):
-  """Our exported network converted by tf2onnx, run by ONNX Runtime's CPU
-  provider with all graph optimizations on; inference only."""
+class OnnxRuntimeContender(_ServingContender):
+  """The folded exported network converted by tf2onnx, run by ONNX Runtime's
+  CPU provider with all graph optimizations on."""
 
   kind = 'onnxruntime'
 
   def __init__(self, name, model_name, batch_size, image_size, num_classes,
                num_threads=None):
-    super().__init__(name, batch_size)
-    self._model_name = model_name
-    self._shape = (batch_size, image_size, num_classes)
-    self._num_threads = num_threads
+    super().__init__(name, model_name, batch_size, image_size, num_classes,
+                     num_threads=num_threads)
+    self.session = None
 
-  def _build(self):
+  def _serve(self, graph_def, outputs):
     import onnxruntime  # pylint: disable=g-import-not-at-top
 
     from slim_resnets.serving import export_lib  # pylint: disable=g-import-not-at-top
-    batch_size, image_size, num_classes = self._shape
-    images_np, _ = _random_inputs(batch_size, image_size, num_classes)
-    graph_def, outputs = exported_graph(self._model_name, batch_size,
-                                        image_size, num_classes, True)
-    self.flops_per_call = _registry_flops(self._model_name, image_size,
-                                          num_classes, 'infer', batch_size)
     model = export_lib.convert(graph_def, 'onnx', outputs)
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = (
@@ -593,39 +628,26 @@ class OnnxRuntimeContender(Contender):
         model.SerializeToString(), options,
         providers=['CPUExecutionProvider'])
     names = [name + ':0' for name in outputs]
-    self.predict = lambda images: self.session.run(names,
-                                                   {'images:0': images})
-    self._images = images_np
-
-  def _call(self):
-    self.predict(self._images)
+    return lambda images: self.session.run(names, {'images:0': images})
 
 
-class OpenVINOContender(Contender):
-  """Our exported network read by OpenVINO's TensorFlow frontend, compiled
-  for its CPU plugin in float32 (on CPUs with AMX or AVX-512 BF16 the
-  plugin would otherwise compute in bfloat16) with the latency hint;
-  inference only."""
+class OpenVINOContender(_ServingContender):
+  """The folded exported network read by OpenVINO's TensorFlow frontend,
+  compiled for its CPU plugin in float32 (on CPUs with AMX or AVX-512 BF16
+  the plugin would otherwise compute in bfloat16) with the latency hint."""
 
   kind = 'openvino'
 
   def __init__(self, name, model_name, batch_size, image_size, num_classes,
                num_threads=None):
-    super().__init__(name, batch_size)
-    self._model_name = model_name
-    self._shape = (batch_size, image_size, num_classes)
-    self._num_threads = num_threads
+    super().__init__(name, model_name, batch_size, image_size, num_classes,
+                     num_threads=num_threads)
+    self.compiled = None
 
-  def _build(self):
+  def _serve(self, graph_def, outputs):
     import openvino  # pylint: disable=g-import-not-at-top
 
     from slim_resnets.serving import export_lib  # pylint: disable=g-import-not-at-top
-    batch_size, image_size, num_classes = self._shape
-    images_np, _ = _random_inputs(batch_size, image_size, num_classes)
-    graph_def, outputs = exported_graph(self._model_name, batch_size,
-                                        image_size, num_classes, True)
-    self.flops_per_call = _registry_flops(self._model_name, image_size,
-                                          num_classes, 'infer', batch_size)
     model = export_lib.convert(graph_def, 'openvino', outputs)
     config = {'INFERENCE_PRECISION_HINT': 'f32',
               'PERFORMANCE_HINT': 'LATENCY'}
@@ -633,11 +655,7 @@ class OpenVINOContender(Contender):
       config['INFERENCE_NUM_THREADS'] = self._num_threads
     self.compiled = openvino.Core().compile_model(model, 'CPU', config)
     request = self.compiled.create_infer_request()
-    self.predict = lambda images: request.infer({0: images})
-    self._images = images_np
-
-  def _call(self):
-    self.predict(self._images)
+    return lambda images: request.infer({0: images})
 
   def caller(self):
     # An infer request serves one call at a time: one per thread.

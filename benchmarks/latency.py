@@ -26,7 +26,6 @@ suite runs --threads=1 and --threads=2 as two entries.
 """
 
 import concurrent.futures
-import json
 import os
 import sys
 import time
@@ -281,10 +280,8 @@ def main(argv):
                              FLAGS.runtimes, FLAGS.threads, FLAGS.concurrency,
                              FLAGS.requests, FLAGS.rounds)
     report = measure(settings)
-    if FLAGS.json_out:
-      with open(FLAGS.json_out, 'w') as f:
-        json.dump(report, f, indent=2)
-      print('wrote %s' % FLAGS.json_out)
+    from benchmarks import timing
+    timing.write_report(report, FLAGS.json_out)
     return report
 
   cli.run_main(go, verbosity='WARN')

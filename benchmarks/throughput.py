@@ -32,7 +32,6 @@ loaded before TensorFlow (`benchmarks.torch_first`), which the command
 line does when --peers names torch.
 """
 
-import json
 import os
 import sys
 
@@ -406,7 +405,7 @@ def format_config(result):
   summary = result['summary']
   notes = []
   if 'ours_vs_keras_best' in summary:
-    notes.append('ours is %.2fx the fastest Keras (%s)'
+    notes.append('%.2fx the fastest Keras (%s)'
                  % (summary['ours_vs_keras_best'], summary['keras_best']))
   if 'ours_vs_keras_nets_best' in summary:
     notes.append('%.2fx our Keras form (%s)'
@@ -425,7 +424,7 @@ def format_config(result):
     notes.append('at %.0f%% of the matmul rate'
                  % (100 * summary['ours_fraction_of_matmul']))
   if notes:
-    lines.append(', '.join(notes) + '.')
+    lines.append('ours is ' + ', '.join(notes) + '.')
   if 'best_tf_serving' in summary:
     against = []
     if 'best_tf_serving_vs_keras_jit' in summary:
@@ -568,10 +567,8 @@ def main(argv):
   def go():
     settings = settings_from_flags()
     report = run(settings)
-    if FLAGS.json_out:
-      with open(FLAGS.json_out, 'w') as f:
-        json.dump(report, f, indent=2)
-      print('wrote %s' % FLAGS.json_out)
+    from benchmarks import timing
+    timing.write_report(report, FLAGS.json_out)
     return report
 
   cli.run_main(go, verbosity='WARN')

@@ -19,6 +19,7 @@ the two.
 """
 
 import collections
+import json
 import os
 import platform
 import resource
@@ -182,3 +183,11 @@ def machine_info():
     if name in sys.modules:
       info[name] = getattr(sys.modules[name], '__version__', 'unknown')
   return info
+
+
+def write_report(report, path, log=print):
+  """Writes a benchmark's report as JSON to `path` (when set)."""
+  if path:
+    with open(path, 'w') as f:
+      json.dump(report, f, indent=2)
+    log('wrote %s' % path)
