@@ -146,11 +146,18 @@ def skipped_peers(model, mode, settings):
       skipped[peer] = torch_first.refusal()
     elif peer in _SERVING_PEERS and mode != 'infer':
       skipped[peer] = 'it serves inference only'
+    elif (peer in ('torch',) + _SERVING_PEERS and
+          settings['precision'] != 'float32'):
+      skipped[peer] = 'it is measured in float32 only'
   return skipped
 
 
-def _contenders(model, mode, batch_size, image_size, num_classes, settings):
-  """The contenders of one configuration, ours first."""
+def _contenders(model, mode, batch_size, image_size, num_classes, settings,
+                skipped):
+  """The contenders of one configuration, ours first.
+
+  `skipped`: `skipped_peers` of the configuration, left out.
+  """
   from benchmarks import contenders as lib
   from slim_resnets.training import performance
   session_config = performance.session_config(settings['intra_op_threads'],
@@ -209,23 +216,21 @@ def _contenders(model, mode, batch_size, image_size, num_classes, settings):
           kind + '+jit' if jit else kind, make_model, mode, batch_size,
           image_size, num_classes, jit_compile=jit,
           precision=settings['precision'], kind=kind))
-  skipped = skipped_peers(model, mode, settings)
-  if settings['precision'] == 'float32':
-    if 'torch' in settings['peers'] and 'torch' not in skipped:
-      for layout in settings['torch_layouts']:
-        for compiled in jits[settings['torch_compile']]:
-          name = 'torch' + ('+channels_last' if layout == 'channels_last'
-                            else '') + ('+compile' if compiled else '')
-          result.append(lib.TorchContender(
-              name, lib.TORCH_PEERS[model], mode, batch_size, image_size,
-              num_classes, channels_last=layout == 'channels_last',
-              compile_model=compiled, num_threads=threads))
-    serving = {'onnxruntime': lib.OnnxRuntimeContender,
-               'openvino': lib.OpenVINOContender}
-    for peer in _SERVING_PEERS:
-      if peer in settings['peers'] and peer not in skipped:
-        result.append(serving[peer](peer, model, batch_size, image_size,
-                                    num_classes, num_threads=threads))
+  if 'torch' in settings['peers'] and 'torch' not in skipped:
+    for layout in settings['torch_layouts']:
+      for compiled in jits[settings['torch_compile']]:
+        name = 'torch' + ('+channels_last' if layout == 'channels_last'
+                          else '') + ('+compile' if compiled else '')
+        result.append(lib.TorchContender(
+            name, lib.TORCH_PEERS[model], mode, batch_size, image_size,
+            num_classes, channels_last=layout == 'channels_last',
+            compile_model=compiled, num_threads=threads))
+  serving = {'onnxruntime': lib.OnnxRuntimeContender,
+             'openvino': lib.OpenVINOContender}
+  for peer in _SERVING_PEERS:
+    if peer in settings['peers'] and peer not in skipped:
+      result.append(serving[peer](peer, model, batch_size, image_size,
+                                  num_classes, num_threads=threads))
   if settings['matmul_size']:
     result.append(lib.MatmulContender(n=settings['matmul_size'],
                                       session_config=session_config))
@@ -243,10 +248,12 @@ def measure(model, mode, batch_size, image_size, num_classes, settings,
   from benchmarks import profile
   from benchmarks import timing
   calls, breakdown = {}, None
-  for peer, why in skipped_peers(model, mode, settings).items():
+  skipped = skipped_peers(model, mode, settings)
+  for peer, why in skipped.items():
     log('skipping peer %s: %s' % (peer, why))
   with lib.closing_all(_contenders(model, mode, batch_size, image_size,
-                                   num_classes, settings)) as everything:
+                                   num_classes, settings,
+                                   skipped)) as everything:
     for contender in everything:
       log('building %s ...' % contender.name)
       last = contender.build(settings['warmup'])
@@ -263,8 +270,7 @@ def measure(model, mode, batch_size, image_size, num_classes, settings,
     if settings['profile']:
       breakdown = profile.op_breakdown(everything[0].run_traced())
   return summarize_config(model, mode, batch_size, image_size, settings,
-                          everything, measurements, breakdown,
-                          skipped_peers(model, mode, settings))
+                          everything, measurements, breakdown, skipped)
 
 
 def _stats_dict(s):

@@ -153,6 +153,11 @@ def test_torch_is_refused_after_tensorflow_in_this_process():
   assert ('imported before PyTorch' in skipped['torch'] or
           "torch is not installed (pip install 'slim-resnets[bench]')"
           in skipped['torch'])
+  settings = throughput.make_settings(model='resnet_v2_50',
+                                      peers=['openvino'],
+                                      precision='bfloat16')
+  assert throughput.skipped_peers('resnet_v2_50', 'infer', settings) == {
+      'openvino': 'it is measured in float32 only'}
 
 
 @pytest.mark.slow
