@@ -107,6 +107,23 @@ def missing_package(kind):
   return None
 
 
+def peer_unavailable(kind, model_name):
+  """Why peer `kind` cannot run `model_name` in this process, or None.
+
+  Kinds without optional packages (ours, Keras, TFLite, ...) are always
+  available.
+  """
+  from benchmarks import torch_first  # pylint: disable=g-import-not-at-top
+  missing = missing_package(kind)
+  if missing:
+    return "%s is not installed (pip install 'slim-resnets[bench]')" % missing
+  if kind == 'torch':
+    if model_name not in TORCH_PEERS:
+      return 'torchvision has no ResNet of %s\'s depth' % model_name
+    return torch_first.refusal()
+  return None
+
+
 def check_mode(mode):
   if mode not in MODES:
     raise ValueError('mode must be one of %s; got %r.'

@@ -39,8 +39,6 @@ RUNTIMES = ('frozen', 'folded', 'tflite', 'keras+jit', 'onnxruntime',
             'openvino', 'torch')
 # Ours, served by TensorFlow itself: the paths the targets compare.
 TF_RUNTIMES = ('frozen', 'folded', 'tflite')
-_PEER_KINDS = {'onnxruntime': 'onnxruntime', 'openvino': 'openvino',
-               'torch': 'torch'}
 
 
 def define_flags():
@@ -103,7 +101,6 @@ def serve(caller_factory, requests, concurrency):
 def _contenders(settings, log):
   """The runtimes of `settings` that can run here, built (name, contender)."""
   from benchmarks import contenders as lib
-  from benchmarks import torch_first
   from slim_resnets.training import performance
   model, size = settings['model'], settings['image_size']
   classes, threads = settings['num_classes'], settings['threads']
@@ -111,10 +108,9 @@ def _contenders(settings, log):
   lib.fix_thread_pools(session_config)
   result = []
   for name in settings['runtimes']:
-    missing = lib.missing_package(_PEER_KINDS.get(name))
-    if missing:
-      log("skipping %s: %s is not installed (pip install "
-          "'slim-resnets[bench]')" % (name, missing))
+    unavailable = lib.peer_unavailable(name, model)
+    if unavailable:
+      log('skipping %s: %s' % (name, unavailable))
       continue
     if name in ('frozen', 'folded'):
       contender = lib.FrozenGraphContender(
@@ -131,12 +127,6 @@ def _contenders(settings, log):
           name, lib.keras_application(lib.KERAS_APPLICATIONS[model]),
           'infer', 1, size, classes, jit_compile=True)
     elif name == 'torch':
-      why = (torch_first.refusal() or
-             (None if model in lib.TORCH_PEERS else
-              'torchvision has no ResNet of %s\'s depth' % model))
-      if why:
-        log('skipping torch: %s' % why)
-        continue
       contender = lib.TorchContender(
           'torch+channels_last', lib.TORCH_PEERS[model], 'infer', 1, size,
           classes, channels_last=True, num_threads=threads)
@@ -166,6 +156,9 @@ def measure(settings, log=print):
             'threads': settings['threads'], 'requests': settings['requests'],
             'rounds': settings['rounds'], 'levels': []}
   everything = _contenders(settings, log)
+  if not everything:
+    raise ValueError('runtimes: none of %s can run here (see the lines '
+                     'above).' % ', '.join(settings['runtimes']))
   with lib.closing_all([c for _, c in everything]):
     for concurrency in settings['concurrency']:
       latencies = {name: [] for name, _ in everything}
@@ -249,18 +242,9 @@ def make_settings(model='resnet_v2_50', image_size=None, num_classes=1000,
   from nets import nets_factory
   from resnet_utils import checks
   nets_factory.check_name(model, 'model')
-  if not runtimes:
-    raise ValueError('runtimes must name at least one of %s.'
-                     % ', '.join(RUNTIMES))
-  for runtime in runtimes:
-    checks.check_choice(runtime, RUNTIMES, 'runtimes')
+  checks.check_choices(runtimes, RUNTIMES, 'runtimes')
   checks.check_int(threads, 'threads')
-  try:
-    concurrency = [int(c) for c in concurrency]
-  except ValueError:
-    concurrency = []
-  if not concurrency or min(concurrency) < 1:
-    raise ValueError('concurrency must be a list of positive integers.')
+  concurrency = checks.positive_ints(concurrency, 'concurrency')
   checks.check_int(requests, 'requests')
   checks.check_int(rounds, 'rounds')
   image_size = image_size or nets_factory.networks_map[model].default_image_size

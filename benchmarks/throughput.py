@@ -133,17 +133,11 @@ def parse_variant(text):
 def skipped_peers(model, mode, settings):
   """{peer: why} for the requested peers this process cannot measure."""
   from benchmarks import contenders as lib
-  from benchmarks import torch_first
   skipped = {}
   for peer in settings['peers']:
-    missing = lib.missing_package(peer)
-    if missing:
-      skipped[peer] = ("%s is not installed (pip install "
-                       "'slim-resnets[bench]')" % missing)
-    elif peer == 'torch' and model not in lib.TORCH_PEERS:
-      skipped[peer] = 'torchvision has no ResNet of %s\'s depth' % model
-    elif peer == 'torch' and torch_first.refusal():
-      skipped[peer] = torch_first.refusal()
+    unavailable = lib.peer_unavailable(peer, model)
+    if unavailable:
+      skipped[peer] = unavailable
     elif peer in _SERVING_PEERS and mode != 'infer':
       skipped[peer] = 'it serves inference only'
     elif (peer in ('torch',) + _SERVING_PEERS and
@@ -454,17 +448,6 @@ def format_config(result):
   return '\n'.join(lines)
 
 
-def _positive_ints(values, argument):
-  try:
-    numbers = [int(v) for v in values]
-  except (TypeError, ValueError):
-    numbers = []
-  if not numbers or min(numbers) < 1:
-    raise ValueError('%s must be a list of positive integers; got %s.'
-                     % (argument, ','.join(values)))
-  return numbers
-
-
 def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
                   image_size=None, num_classes=1000,
                   peers=('keras', 'keras_nets', 'tf_slim'), keras_jit='both',
@@ -487,7 +470,7 @@ def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
   nets_factory.check_name(model, 'model_name')
   for mode in modes:
     lib.check_mode(mode)
-  batch_sizes = _positive_ints(batch_sizes, 'batch_size')
+  batch_sizes = checks.positive_ints(batch_sizes, 'batch_size')
   for peer in peers:
     if peer not in PEERS:
       raise ValueError('peers must be a subset of %s; got %r.'
@@ -495,11 +478,7 @@ def make_settings(model='resnet_v2_50', modes=('train',), batch_sizes=(16,),
   for argument, value in (('keras_jit', keras_jit),
                           ('torch_compile', torch_compile)):
     checks.check_choice(value, ('both', 'on', 'off'), argument)
-  if not torch_layouts:
-    raise ValueError('torch_layouts must name at least one of %s.'
-                     % ', '.join(_TORCH_LAYOUTS))
-  for layout_name in torch_layouts:
-    checks.check_choice(layout_name, _TORCH_LAYOUTS, 'torch_layouts')
+  checks.check_choices(torch_layouts, _TORCH_LAYOUTS, 'torch_layouts')
   precision_lib.check_precision(precision)
   layout.check_data_format(data_format)
   for variant in variants:

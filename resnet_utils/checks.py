@@ -51,6 +51,29 @@ def check_choice(value, choices, argument):
                      % (argument, ', '.join(str(c) for c in choices), value))
 
 
+def check_choices(values, choices, argument):
+  """Raises a ValueError naming `argument` unless `values` is a non-empty
+  list of `choices` (each checked as `check_choice` does)."""
+  if not values:
+    raise ValueError('%s must name at least one of %s.'
+                     % (argument, ', '.join(str(c) for c in choices)))
+  for value in values:
+    check_choice(value, choices, argument)
+
+
+def positive_ints(values, argument):
+  """`values` (strings from a list flag, or numbers) as a non-empty list of
+  positive ints; a ValueError naming `argument` otherwise."""
+  try:
+    numbers = [int(v) for v in values]
+  except (TypeError, ValueError):
+    numbers = []
+  if not numbers or min(numbers) < 1:
+    raise ValueError('%s must be a list of positive integers; got %s.'
+                     % (argument, ','.join(str(v) for v in values)))
+  return numbers
+
+
 def require_graph_mode(builder_name):
   """Raises a RuntimeError when called while TensorFlow executes eagerly."""
   if tf.executing_eagerly():

@@ -659,6 +659,25 @@ def test_check_choice():
   assert str(raised.value) == "letter must be one of a, b; got 'c'."
 
 
+def test_check_choices():
+  checks.check_choices(['b', 'a'], ('a', 'b'), 'letters')
+  with pytest.raises(ValueError) as raised:
+    checks.check_choices([], ('a', 'b'), 'letters')
+  assert str(raised.value) == 'letters must name at least one of a, b.'
+  with pytest.raises(ValueError, match="letters must be one of a, b; got 'c'"):
+    checks.check_choices(['a', 'c'], ('a', 'b'), 'letters')
+
+
+def test_positive_ints():
+  assert checks.positive_ints(['1', '32'], 'batch') == [1, 32]
+  assert checks.positive_ints((2, 1), 'batch') == [2, 1]
+  for values, shown in ((['0'], '0'), (['x', '2'], 'x,2'), ([], '')):
+    with pytest.raises(ValueError) as raised:
+      checks.positive_ints(values, 'batch')
+    assert str(raised.value) == (
+        'batch must be a list of positive integers; got %s.' % shown)
+
+
 def test_check_choice_wants_the_choice_itself_not_an_equal_object():
   with pytest.raises(ValueError, match='precision must be one of'):
     checks.check_choice(tf.float16, ('float32', 'float16'), 'precision')
