@@ -203,9 +203,10 @@ def fold_batch_norms(graph_def):
     replacements[conv.name] = [folded_weights, new_conv]
     replacements[bn.name] = [bias, bias_add]
     report.folded.append(bn.name)
-  result = graph_pb2.GraphDef()
-  result.CopyFrom(graph_def)
-  del result.node[:]
+  # Everything but the nodes, without copying every constant only to drop it.
+  result = graph_pb2.GraphDef(versions=graph_def.versions)
+  if graph_def.HasField('library'):
+    result.library.CopyFrom(graph_def.library)
   for node in graph_def.node:
     result.node.extend(replacements.get(node.name, [node]))
   return result, report
@@ -229,7 +230,6 @@ def optimize_for_serving(graph_def, output_names):
   stripped.versions.CopyFrom(graph_def.versions)
   folded, report = fold_batch_norms(stripped)
   with deprecation.silence():
+    # Keeps the library and versions (of `stripped`).
     result = tf.graph_util.extract_sub_graph(folded, output_names)
-  result.library.CopyFrom(graph_def.library)
-  result.versions.CopyFrom(graph_def.versions)
   return result, report
