@@ -68,12 +68,8 @@ def build_serving_graph(model_name, num_classes, image_size=None,
     'probabilities', 'classes' and 'scores'. `classes` are dataset label ids
     (the network's class index plus `labels_offset`).
   """
-  nets_factory.check_name(model_name)
-  nets_factory.check_image_size(image_size, 'image_size', model_name)
+  network_fn, image_size = _network(model_name, num_classes, image_size)
   checks.check_choice(input_type, INPUT_TYPES, 'input_type')
-  network_fn = nets_factory.get_network_fn(model_name, num_classes,
-                                           is_training=False)
-  image_size = image_size or network_fn.default_image_size
   preprocess = preprocessing_factory.get_preprocessing(
       preprocessing_name or model_name, is_training=False)
   images = tf.placeholder(getattr(tf, input_type), [None, None, None, None],
@@ -84,10 +80,9 @@ def build_serving_graph(model_name, num_classes, image_size=None,
 
   batch = tf.map_fn(one, as_rgb(images), dtype=tf.float32, back_prop=False)
   batch.set_shape([None, image_size, image_size, 3])
-  with graph_building.fast_graph_building():
-    logits, _ = network_fn(batch)
   return ({'images': images},
-          _outputs(logits, num_classes, top_k, labels_offset), image_size)
+          _outputs(network_fn, batch, num_classes, top_k, labels_offset),
+          image_size)
 
 
 def build_network_graph(model_name, num_classes, image_size=None, top_k=5,
@@ -99,20 +94,27 @@ def build_network_graph(model_name, num_classes, image_size=None, top_k=5,
   model's evaluation preprocessing returns it. Returns what
   `build_serving_graph` does.
   """
+  network_fn, image_size = _network(model_name, num_classes, image_size)
+  images = tf.placeholder(tf.float32, [batch_size, image_size, image_size, 3],
+                          name='images')
+  return ({'images': images},
+          _outputs(network_fn, images, num_classes, top_k, labels_offset),
+          image_size)
+
+
+def _network(model_name, num_classes, image_size):
+  """(inference network_fn, image size) of `model_name`, arguments checked."""
   nets_factory.check_name(model_name)
   nets_factory.check_image_size(image_size, 'image_size', model_name)
   network_fn = nets_factory.get_network_fn(model_name, num_classes,
                                            is_training=False)
-  image_size = image_size or network_fn.default_image_size
-  images = tf.placeholder(tf.float32, [batch_size, image_size, image_size, 3],
-                          name='images')
+  return network_fn, image_size or network_fn.default_image_size
+
+
+def _outputs(network_fn, batch, num_classes, top_k, labels_offset):
+  """The network on `batch`, then probabilities and the top-k."""
   with graph_building.fast_graph_building():
-    logits, _ = network_fn(images)
-  return ({'images': images},
-          _outputs(logits, num_classes, top_k, labels_offset), image_size)
-
-
-def _outputs(logits, num_classes, top_k, labels_offset):
+    logits, _ = network_fn(batch)
   logits = tf.reshape(logits, [-1, num_classes], name='logits')
   probabilities = tf.nn.softmax(logits, name='probabilities')
   scores, classes = tf.nn.top_k(probabilities, k=min(top_k, num_classes))
